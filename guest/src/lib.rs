@@ -1,0 +1,45 @@
+//! Turnstile's policy rules.
+//!
+//! The rules are plain Rust over the types of the WIT contract (`wit/policy.wit`),
+//! one module per domain:
+//!
+//! - [`licensing`]: sync licences and the admin licence actions (rules L1–L12)
+//! - [`seats`]: activation, logins and sessions (S1–S5)
+//! - [`accounts`]: users, passwords, groups and permissions (A1–A6)
+//! - [`features`]: plans, per-user features, calls and SMS (F1–F6)
+//! - [`numbers`]: phone numbers and ITU-T E.164 calling codes (F5)
+//!
+//! [`Org`] holds one organisation's [`state`] and turns events into decisions
+//! ([`engine`]). Compiled for `wasm32-unknown-unknown` the crate is the core
+//! module of the component (see `component`); compiled natively it is the
+//! same rules, for tests, benchmarks and the host's native mode.
+
+#[cfg(not(feature = "serde"))]
+wit_bindgen::generate!({
+    path: "../wit",
+    world: "policy",
+    additional_derives: [PartialEq, Eq],
+});
+
+#[cfg(feature = "serde")]
+wit_bindgen::generate!({
+    path: "../wit",
+    world: "policy",
+    additional_derives: [PartialEq, Eq, serde::Serialize, serde::Deserialize],
+});
+
+pub mod accounts;
+pub mod calendar;
+mod decision;
+pub mod engine;
+pub mod features;
+pub mod licensing;
+pub mod model;
+pub mod numbers;
+pub mod seats;
+pub mod state;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+pub use engine::Org;

@@ -1,0 +1,171 @@
+//! Licences for mobile and web sync, and the administrator's licence
+//! selector (rules L1–L12, seeds 000 and 001).
+//!
+//! `sync` walks L1..L9 in order, first match wins. Every allowed sync ends
+//! with a `touch` effect; a denial changes nothing.
+
+use crate::model::{
+    Assignment, Named, Code, DAY, Decision, Effect, GrantedLicense, Instant, LicenseChange, LicenseType, Selector,
+    User, UserInstant,
+};
+use crate::state::State;
+
+/// The mobile app shows exactly these two messages.
+pub const NOT_FOUND: &str = "LICENSE: NOT FOUND";
+pub const EXPIRED: &str = "LICENSE: EXPIRED";
+
+/// Rules L1–L9: may `u` synchronise at `now`? The `channel` does not
+/// matter: web apps and web services consume licences like the mobile app.
+pub fn sync(state: &State, u: &User, now: Instant) -> Decision {
+    let settings = state.settings();
+
+    if settings.trial {
+        return granted("L1", GrantedLicense::Trial, u, now, vec![]).with_detail("trial period: nothing consumed");
+    }
+    if u.external {
+        return if settings.licenses.external {
+            granted("L2", GrantedLicense::External, u, now, vec![])
+        } else {
+            not_found("L2", "external user, and the organisation has no External licence")
+        };
+    }
+    match u.held_license() {
+        Some(LicenseType::Inspections) => return granted("L3", GrantedLicense::Inspections, u, now, vec![]),
+        Some(LicenseType::Standard) => {
+            return with_features(granted("L4", GrantedLicense::Standard, u, now, vec![]), state);
+        }
+        None => {}
+    }
+    if u.standard == Selector::Disabled && u.inspections == Selector::Disabled {
+        return not_found("L5", "both licences are disabled for this user");
+    }
+    if settings.auto_assign {
+        auto_assign(state, u, now)
+    } else {
+        temporary(state, u, now)
+    }
+}
+
+/// Rules L6–L8: auto-assignment, freeing an inactive holder's licence if needed.
+fn auto_assign(state: &State, u: &User, now: Instant) -> Decision {
+    let settings = state.settings();
+    let license = if settings.inspections_enabled && u.inspections != Selector::Disabled {
+        LicenseType::Inspections
+    } else {
+        LicenseType::Standard
+    };
+    let name = license.name();
+    if u.selector(license) == Selector::Disabled {
+        return not_found("L6", format!("the {name} licence, the one this project uses, is disabled for this user"));
+    }
+    let assign = Effect::Assign(Assignment { user: u.id.clone(), license, at: now });
+    if state.free(license) > 0 {
+        return with_features(granted("L6", grant(license), u, now, vec![assign]), state);
+    }
+    if settings.auto_free {
+        let cutoff = now.saturating_sub(i64::from(settings.inactive_days) * DAY);
+        if let Some(idle) = state.oldest_inactive_holder(license, cutoff) {
+            let free = Effect::Free(LicenseChange { user: idle.id.clone(), license });
+            let detail = format!("freed from `{}`, inactive for at least {} days", idle.id, settings.inactive_days);
+            return with_features(granted("L7", grant(license), u, now, vec![free, assign]), state).with_detail(detail);
+        }
+    }
+    let why = if settings.auto_free {
+        format!("no free {name} licence, and no holder inactive for {} days", settings.inactive_days)
+    } else {
+        format!("no free {name} licence")
+    };
+    not_found("L8", why)
+}
+
+/// Rule L9: a pending user gets a temporary licence for `temporary_days`.
+fn temporary(state: &State, u: &User, now: Instant) -> Decision {
+    let days = i64::from(state.settings().temporary_days);
+    let (since, effects) = match u.temporary_since {
+        Some(since) => (since, vec![]),
+        None => (now, vec![Effect::StartTemporary(UserInstant { user: u.id.clone(), at: now })]),
+    };
+    let expires_at = since.saturating_add(days * DAY);
+    if now >= expires_at {
+        let mut d = Decision::deny(Code::LicenseExpired, "L9", EXPIRED)
+            .with_detail(format!("the temporary licence of {days} days has ended; assign a licence"));
+        d.expires_at = Some(expires_at);
+        return d;
+    }
+    let mut d = granted("L9", GrantedLicense::Temporary, u, now, effects);
+    d.expires_at = Some(expires_at);
+    d
+}
+
+/// Rule L10: the administrator switches `license` to green for `u`.
+pub fn assign(state: &State, u: &User, license: LicenseType, now: Instant) -> Decision {
+    let name = license.name();
+    if u.selector(license) == Selector::Assigned {
+        return Decision::allow("L10", format!("the {name} licence is already assigned"));
+    }
+    if state.free(license) == 0 {
+        let purchased = state.settings().licenses.purchased(license);
+        return Decision::deny(
+            Code::NoLicenseAvailable,
+            "L10",
+            format!("no {name} licence available: all {purchased} are assigned"),
+        );
+    }
+    let mut effects = Vec::new();
+    let other = license.other();
+    if u.selector(other) == Selector::Assigned {
+        effects.push(Effect::Unassign(LicenseChange { user: u.id.clone(), license: other }));
+    }
+    effects.push(Effect::Assign(Assignment { user: u.id.clone(), license, at: now }));
+    Decision::allow("L10", format!("{name} licence assigned")).with_effects(effects)
+}
+
+/// Rule L11: the selector goes back to grey, freeing the licence.
+pub fn unassign(u: &User, license: LicenseType) -> Decision {
+    selector_change(u, license, Selector::Unassigned, "L11")
+}
+
+/// Rule L12: the selector goes to red, freeing the licence and blocking
+/// auto-assignment of that type.
+pub fn disable(u: &User, license: LicenseType) -> Decision {
+    selector_change(u, license, Selector::Disabled, "L12")
+}
+
+fn selector_change(u: &User, license: LicenseType, to: Selector, rule: &str) -> Decision {
+    let (name, from) = (license.name(), u.selector(license));
+    let word = if to == Selector::Disabled { "disabled" } else { "unassigned" };
+    if from == to {
+        return Decision::allow(rule, format!("the {name} licence is already {word}"));
+    }
+    let change = LicenseChange { user: u.id.clone(), license };
+    let effect = if to == Selector::Disabled { Effect::Disable(change) } else { Effect::Unassign(change) };
+    let freed = if from == Selector::Assigned { ", freeing it" } else { "" };
+    Decision::allow(rule, format!("{name} licence {word}{freed}")).with_effects(vec![effect])
+}
+
+fn grant(license: LicenseType) -> GrantedLicense {
+    match license {
+        LicenseType::Standard => GrantedLicense::Standard,
+        LicenseType::Inspections => GrantedLicense::Inspections,
+    }
+}
+
+/// An allowed sync: `effects`, then `touch`.
+fn granted(rule: &str, license: GrantedLicense, u: &User, now: Instant, mut effects: Vec<Effect>) -> Decision {
+    effects.push(Effect::Touch(UserInstant { user: u.id.clone(), at: now }));
+    let mut d = Decision::allow(rule, format!("sync allowed: {} licence", license.name())).with_effects(effects);
+    d.license = Some(license);
+    d
+}
+
+/// A Standard licence on an Inspections project lacks the Inspections features.
+fn with_features(mut d: Decision, state: &State) -> Decision {
+    if d.license == Some(GrantedLicense::Standard) && state.settings().inspections_enabled {
+        d.inspections_features = Some(false);
+    }
+    d
+}
+
+fn not_found(rule: &str, detail: impl Into<String>) -> Decision {
+    Decision::deny(Code::LicenseNotFound, rule, NOT_FOUND).with_detail(detail)
+}

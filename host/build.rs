@@ -1,0 +1,87 @@
+//! Builds the policy component that the host embeds.
+//!
+//! 1. Compiles the guest crate (`../guest`) for `wasm32-unknown-unknown` with
+//!    the workspace's `guest` profile, in a nested cargo with its own target
+//!    directory (sharing the outer one would deadlock on its lock).
+//! 2. Encodes the core module as a component with wit-component: the module
+//!    imports nothing, so the component imports nothing either.
+//! 3. Writes `$OUT_DIR/turnstile.wasm`, which `src/policy.rs` embeds.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+const TARGET: &str = "wasm32-unknown-unknown";
+
+fn main() -> Result<()> {
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?);
+    let root = manifest_dir.parent().context("host/ has a parent")?.to_path_buf();
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    for watched in ["guest/src", "guest/Cargo.toml", "wit", "Cargo.toml", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+
+    require_wasm_target()?;
+
+    // <target>/<profile>/build/<crate>-<hash>/out: keep the guest's own build
+    // beside the outer profiles, so debug and release builds share it.
+    let guest_target = out_dir.ancestors().nth(4).unwrap_or(&out_dir).join("turnstile-guest");
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut build = Command::new(cargo);
+    build
+        .args(["build", "--lib", "--locked", "--profile", "guest", "--target", TARGET])
+        .arg("--manifest-path")
+        .arg(root.join("guest/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&guest_target);
+    // The outer build's settings are for the host, not for the guest.
+    for (key, _) in env::vars() {
+        let outer = matches!(
+            key.as_str(),
+            "RUSTFLAGS" | "CARGO_ENCODED_RUSTFLAGS" | "RUSTC_WRAPPER" | "RUSTC_WORKSPACE_WRAPPER" | "CARGO_TARGET_DIR"
+        ) || key.starts_with("CARGO_BUILD_")
+            || key.starts_with("CARGO_PROFILE_");
+        if outer {
+            build.env_remove(&key);
+        }
+    }
+    let status = build.status().context("running cargo to build the guest")?;
+    if !status.success() {
+        bail!("building the policy guest for {TARGET} failed ({status}); see the errors above");
+    }
+
+    let core = guest_target.join(TARGET).join("guest").join("turnstile_policy.wasm");
+    let module = std::fs::read(&core).with_context(|| format!("reading {}", core.display()))?;
+    let component = wit_component::ComponentEncoder::default()
+        .module(&module)
+        .context("reading the guest's component type section")?
+        .validate(true)
+        .encode()
+        .context("encoding the guest as a component")?;
+    let out = out_dir.join("turnstile.wasm");
+    std::fs::write(&out, component).with_context(|| format!("writing {}", out.display()))?;
+    Ok(())
+}
+
+/// Stops the build with the one command that fixes a missing wasm target.
+fn require_wasm_target() -> Result<()> {
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let output = Command::new(rustc)
+        .args(["--print", "target-libdir", "--target", TARGET])
+        .output()
+        .context("asking rustc where the wasm32 standard library lives")?;
+    let libdir = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    let installed = output.status.success() && Path::new(&libdir).join("libcore.rlib").exists()
+        || std::fs::read_dir(&libdir)
+            .map(|dir| dir.flatten().any(|e| e.file_name().to_string_lossy().starts_with("libcore-")))
+            .unwrap_or(false);
+    if !installed {
+        bail!(
+            "the Rust target {TARGET} is not installed; the policy component is built for it.\n\
+             Install it with:\n\n    rustup target add {TARGET}\n"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,107 @@
+//! Conformance: every vector in `tests/conformance/` is replayed through the
+//! policy component (wasmtime) and through the natively compiled rules, and
+//! both must print exactly the expected decision lines.
+//!
+//! A vector is `NAME.json` (a scenario file, runnable with `turnstile run`)
+//! beside `NAME.expected.jsonl` (one decision per event, worked out from
+//! rules.md). Python and JavaScript replay the same files (`bindings/`).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use turnstile::{Evaluator, Policy, scenario};
+
+fn vectors() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/conformance exists")
+        .map(|e| e.expect("readable directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no vectors in {}", dir.display());
+    files
+}
+
+fn expected(vector: &Path) -> Vec<Value> {
+    let path = vector.with_extension("expected.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), i + 1)))
+        .collect()
+}
+
+/// The first difference between two decision lines, as `path: got vs expected`.
+fn first_difference(path: &str, got: &Value, want: &Value) -> Option<String> {
+    match (got, want) {
+        (Value::Object(g), Value::Object(w)) => {
+            let keys: BTreeSet<&String> = g.keys().chain(w.keys()).collect();
+            keys.into_iter().find_map(|k| match (g.get(k), w.get(k)) {
+                (Some(a), Some(b)) => first_difference(&format!("{path}.{k}"), a, b),
+                (a, b) => Some(format!("{path}.{k}: got {a:?}, expected {b:?}")),
+            })
+        }
+        (Value::Array(g), Value::Array(w)) if g.len() == w.len() => {
+            g.iter().zip(w).enumerate().find_map(|(i, (a, b))| first_difference(&format!("{path}[{i}]"), a, b))
+        }
+        _ if got == want => None,
+        _ => Some(format!("{path}: got {got}, expected {want}")),
+    }
+}
+
+fn replay(evaluator: &Evaluator, name: &str) -> Vec<String> {
+    let mut failures = Vec::new();
+    for vector in vectors() {
+        let file = vector.file_name().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&vector).unwrap();
+        let scenario = scenario::parse(&text, &file).unwrap_or_else(|e| panic!("{e}"));
+        let got = turnstile::run(evaluator, &scenario).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let want = expected(&vector);
+        if got.len() != want.len() {
+            failures.push(format!("{name} {file}: {} decisions, expected {}", got.len(), want.len()));
+            continue;
+        }
+        for (i, (line, want)) in got.iter().zip(&want).enumerate() {
+            let got: Value = serde_json::from_str(line).unwrap();
+            if let Some(diff) = first_difference("", &got, want) {
+                failures.push(format!("{name} {file} event {i}: {diff}"));
+                break;
+            }
+        }
+    }
+    failures
+}
+
+#[test]
+fn vectors_replay_through_the_component() {
+    let failures = replay(&Evaluator::Component(Policy::embedded().unwrap()), "component");
+    assert!(failures.is_empty(), "{} vectors differ:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn vectors_replay_through_the_native_rules() {
+    let failures = replay(&Evaluator::Native, "native");
+    assert!(failures.is_empty(), "{} vectors differ:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// Every rule and every code is exercised by at least one vector.
+#[test]
+fn vectors_cover_every_rule_and_code() {
+    let mut rules = BTreeSet::new();
+    let mut codes = BTreeSet::new();
+    for vector in vectors() {
+        for line in expected(&vector) {
+            rules.insert(line["rule"].as_str().unwrap_or_default().to_string());
+            codes.insert(line["code"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    let want_rules = (1..=12).map(|n| format!("L{n}"));
+    let missing: Vec<String> = want_rules.filter(|r| !rules.contains(r)).collect();
+    assert!(missing.is_empty(), "no vector decides by {missing:?}");
+    let want_codes = ["OK", "LICENSE_NOT_FOUND", "LICENSE_EXPIRED", "NO_LICENSE_AVAILABLE"];
+    let missing: Vec<&str> = want_codes.into_iter().filter(|c| !codes.contains(*c)).collect();
+    assert!(missing.is_empty(), "no vector returns {missing:?}");
+}
