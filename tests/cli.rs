@@ -1,1 +1,185 @@
+//! The `turnstile` command line, run as a user would: exit codes, output on
+//! standard output, errors on standard error naming their place.
 
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn turnstile(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_turnstile"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("turnstile starts");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs a scenario given as text through stdin; it must fail with exit 2,
+/// print no decisions, and name `place` in its message.
+fn refused(scenario: &str, place: &str) -> String {
+    let out = turnstile(&["run", "-"], Some(scenario));
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert_eq!(text(&out.stdout), "", "no decisions are printed on error");
+    assert!(stderr.contains(place), "`{place}` not in: {stderr}");
+    stderr
+}
+
+const GOOD: &str = r#"{
+  "org": { "licenses": { "standard": 1 }, "auto_assign": true },
+  "users": [ { "id": "u1" }, { "id": "u2" } ],
+  "events": [
+    { "at": "2026-11-22T10:00:00Z", "kind": "sync", "user": "u1" },
+    { "at": "2026-11-22T10:01:00Z", "kind": "sync", "user": "u2" }
+  ]
+}"#;
+
+#[test]
+fn run_prints_one_json_line_per_event_and_exits_0_on_denials() {
+    let out = turnstile(&["run", "-"], Some(GOOD));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> =
+        text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["allow"], true);
+    assert_eq!(lines[0]["rule"], "L6");
+    // The first sync's assignment was applied before the second event.
+    assert_eq!(lines[1]["allow"], false);
+    assert_eq!(lines[1]["code"], "LICENSE_NOT_FOUND");
+    assert_eq!(lines[1]["message"], "LICENSE: NOT FOUND");
+}
+
+#[test]
+fn the_shipped_example_runs_and_is_deterministic() {
+    let first = turnstile(&["run", "examples/licensing.json"], None);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let second = turnstile(&["run", "examples/licensing.json"], None);
+    assert_eq!(first.stdout, second.stdout, "same inputs, same bytes");
+    let native = turnstile(&["run", "--native", "examples/licensing.json"], None);
+    assert_eq!(first.stdout, native.stdout, "component and native rules agree");
+    let scenario = std::fs::read_to_string(root().join("examples/licensing.json")).unwrap();
+    let piped = turnstile(&["run", "-"], Some(&scenario));
+    assert_eq!(first.stdout, piped.stdout, "`-` reads standard input");
+}
+
+#[test]
+fn bad_json_names_line_and_column() {
+    refused("{\n  \"users\": [ { \"id\": \"u1\" } ,, ]\n}", "<stdin>:2:");
+}
+
+#[test]
+fn an_unknown_field_names_its_path() {
+    let stderr = refused(r#"{"users": [{"id": "u1", "nmae": "Ann"}]}"#, "users[0]");
+    assert!(stderr.contains("nmae"), "{stderr}");
+}
+
+#[test]
+fn a_bad_instant_names_its_path() {
+    let scenario = r#"{"users": [{"id": "u1"}],
+        "events": [{"at": "2026-11-22T10:00:00Z", "kind": "sync", "user": "u1"},
+                   {"at": "2026-11-31T10:00:00Z", "kind": "sync", "user": "u1"}]}"#;
+    let stderr = refused(scenario, "events[1].at");
+    assert!(stderr.contains("no such date"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_user_names_its_event() {
+    let scenario = r#"{"users": [{"id": "u1"}],
+        "events": [{"at": "2026-11-22T10:00:00Z", "kind": "sync", "user": "u1"},
+                   {"at": "2026-11-22T10:00:00Z", "kind": "sync", "user": "ghost"}]}"#;
+    let stderr = refused(scenario, "events[1].user");
+    assert!(stderr.contains("unknown user `ghost`"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_event_kind_is_refused() {
+    let scenario = r#"{"users": [{"id": "u1"}], "events": [{"at": "2026-11-22T10:00:00Z", "kind": "teleport", "user": "u1"}]}"#;
+    let stderr = refused(scenario, "events[0]");
+    assert!(stderr.contains("teleport"), "{stderr}");
+}
+
+#[test]
+fn a_bad_enum_value_lists_the_good_ones() {
+    let stderr = refused(r#"{"users": [{"id": "u1", "standard": "green"}]}"#, "users[0].standard");
+    assert!(stderr.contains("unassigned, assigned, disabled"), "{stderr}");
+}
+
+#[test]
+fn an_inconsistent_state_lists_every_problem() {
+    let scenario = r#"{"org": {"licenses": {"standard": 1}, "plan": "gold"},
+        "users": [{"id": "u1", "standard": "assigned"}, {"id": "u2", "standard": "assigned"},
+                  {"id": "u1"}]}"#;
+    let stderr = refused(scenario, "org.plan: unknown plan `gold`");
+    assert!(stderr.contains("users[2].id: duplicate user id `u1`"), "{stderr}");
+    assert!(stderr.contains("2 standard licences assigned but 1 purchased (1 over)"), "{stderr}");
+}
+
+#[test]
+fn a_missing_file_is_an_input_error() {
+    let out = turnstile(&["run", "no/such/scenario.json"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no/such/scenario.json"));
+}
+
+#[test]
+fn the_written_component_is_the_policy_run_uses() {
+    let dir = std::env::temp_dir().join(format!("turnstile-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wasm = dir.join("turnstile.wasm");
+    let out = turnstile(&["component", "--out", wasm.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let embedded = turnstile(&["run", "examples/licensing.json"], None);
+    let loaded = turnstile(&["run", "--policy", wasm.to_str().unwrap(), "examples/licensing.json"], None);
+    assert_eq!(loaded.status.code(), Some(0), "{}", text(&loaded.stderr));
+    assert_eq!(embedded.stdout, loaded.stdout);
+
+    let junk = dir.join("junk.wasm");
+    std::fs::write(&junk, b"not wasm at all").unwrap();
+    let out = turnstile(&["run", "--policy", junk.to_str().unwrap(), "examples/licensing.json"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not a WebAssembly component"), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn help_documents_exit_codes_with_an_example() {
+    let out = turnstile(&["run", "--help"], None);
+    let help = text(&out.stdout);
+    assert!(help.contains("Exit status"), "{help}");
+    assert!(help.contains("turnstile run examples/licensing.json"), "{help}");
+    let out = turnstile(&["--help"], None);
+    assert!(text(&out.stdout).contains("Exit status"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = turnstile(&["run"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let out = turnstile(&["fly"], None);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn errors_inside_an_event_name_the_full_path_and_the_event_line() {
+    let scenario = "{\"users\": [{\"id\": \"admin\"}],\n \"events\": [\n  {\"at\": \"2026-11-22T10:00:00Z\", \"kind\": \"create_user\", \"actor\": \"admin\",\n   \"user\": {\"id\": \"u2\", \"standard\": \"green\"}}]}";
+    let stderr = refused(scenario, "<stdin>:3:3: events[0].user.standard");
+    assert!(stderr.contains("unassigned, assigned, disabled"), "{stderr}");
+    let scenario = r#"{"users": [{"id": "u1"}], "events": [{"at": "2026-11-22T10:00:00Z", "kind": "sync", "user": "u1", "chanel": "web"}]}"#;
+    let stderr = refused(scenario, "events[0]");
+    assert!(stderr.contains("chanel"), "{stderr}");
+}

@@ -13,6 +13,9 @@ use std::marker::PhantomData;
 
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 use turnstile_policy::calendar::parse_rfc3339;
 use turnstile_policy::model::{
     AccountState, ActivityEvent, AppToggleEvent, AppToggles, CallEvent, Channel, CountryFilter, CreateUserEvent,
@@ -55,13 +58,14 @@ pub fn parse(text: &str, source: &str) -> Result<Scenario> {
     let mut json = serde_json::Deserializer::from_str(text);
     let file: ScenarioFile = serde_path_to_error::deserialize(&mut json).map_err(|e| {
         let inner = e.inner();
-        let place = format!("{source}:{}:{}", inner.line(), inner.column());
-        let path = e.path().to_string();
-        // serde_json appends "at line L column C"; the place already says it.
-        let message = inner.to_string();
-        let message = message.split(" at line ").next().unwrap_or(&message).to_string();
-        if path == "." { Error::input(place, message) } else { Error::input(place, format!("{path}: {message}")) }
+        located(format!("{source}:{}:{}", inner.line(), inner.column()), &e.path().to_string(), inner)
     })?;
+    let events = file
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| read_event(text, source, i, raw))
+        .collect::<Result<Vec<Event>>>()?;
     let scenario = Scenario {
         source: source.to_string(),
         state: OrgState {
@@ -70,11 +74,92 @@ pub fn parse(text: &str, source: &str) -> Result<Scenario> {
             groups: file.groups.into_iter().map(GroupFile::into_group).collect(),
             sessions: Vec::new(),
         },
-        events: file.events.into_iter().map(EventFile::into_event).collect(),
+        events,
     };
     check_references(&scenario)?;
     Ok(scenario)
 }
+
+/// An error at `place` about the value at JSON `path`.
+fn located(place: String, path: &str, error: &serde_json::Error) -> Error {
+    // serde_json appends "at line L column C"; `place` already says where.
+    let message = error.to_string();
+    let message = message.split(" at line ").next().unwrap_or(&message);
+    if path.is_empty() || path == "." { Error::input(place, message) } else { Error::input(place, format!("{path}: {message}")) }
+}
+
+/// Reads event `index` from its raw JSON text inside `text`.
+///
+/// The kind is read first, then the event's fields into that kind's own
+/// struct, so an error names its full path (`events[3].user.email`) and the
+/// line and column where the event starts.
+fn read_event(text: &str, source: &str, index: usize, raw: &RawValue) -> Result<Event> {
+    let offset = (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize).min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1) + 1;
+    let place = format!("{source}:{line}:{column}");
+    let path = |field: &str| format!("events[{index}]{}{field}", if field.is_empty() { "" } else { "." });
+    let error = |field: &str, message: String| Error::input(&place, format!("{}: {message}", path(field)));
+
+    let mut fields: Map<String, Value> = serde_json::from_str(raw.get())
+        .map_err(|_| error("", "an event is an object with `at`, `kind` and the kind's fields".into()))?;
+    let kind = match fields.remove("kind") {
+        Some(Value::String(kind)) => kind,
+        Some(_) => return Err(error("kind", "must be a string".into())),
+        None => return Err(error("", "missing field `kind`".into())),
+    };
+    let at = match fields.remove("at") {
+        Some(Value::String(at)) => parse_rfc3339(&at).map_err(|e| error("at", e))?,
+        Some(_) => return Err(error("at", "must be an RFC 3339 string".into())),
+        None => return Err(error("", "missing field `at`".into())),
+    };
+    fn read<T: DeserializeOwned>(fields: Map<String, Value>) -> std::result::Result<T, (String, String)> {
+        serde_path_to_error::deserialize(Value::Object(fields)).map_err(|e| (e.path().to_string(), e.inner().to_string()))
+    }
+    let kind = match kind.as_str() {
+        "sync" => read::<SyncFields>(fields).map(SyncFields::into_kind),
+        "assign" => read::<LicenseFields>(fields).map(|f| EventKind::Assign(f.into_event())),
+        "unassign" => read::<LicenseFields>(fields).map(|f| EventKind::Unassign(f.into_event())),
+        "disable" => read::<LicenseFields>(fields).map(|f| EventKind::Disable(f.into_event())),
+        "activate" => read::<UserFields>(fields).map(|f| EventKind::Activate(f.user)),
+        "deactivate" => read::<UserFields>(fields).map(|f| EventKind::Deactivate(f.user)),
+        "login" => read::<UserFields>(fields).map(|f| EventKind::Login(f.user)),
+        "logout" => read::<UserFields>(fields).map(|f| EventKind::Logout(f.user)),
+        "activity" => read::<ActivityFields>(fields).map(|f| EventKind::Activity(ActivityEvent { user: f.user, tab_open: f.tab_open })),
+        "close_session" => read::<UserFields>(fields).map(|f| EventKind::CloseSession(f.user)),
+        "set_password" => read::<PasswordFields>(fields)
+            .map(|f| EventKind::SetPassword(PasswordEvent { user: f.user, password: f.password, confirm: f.confirm })),
+        "create_user" => read::<CreateUserFields>(fields)
+            .map(|f| EventKind::CreateUser(CreateUserEvent { actor: f.actor, user: f.user.into_user() })),
+        "block_user" => read::<ActionFields>(fields).map(|f| EventKind::BlockUser(f.into_action())),
+        "unblock_user" => read::<ActionFields>(fields).map(|f| EventKind::UnblockUser(f.into_action())),
+        "delete_user" => read::<ActionFields>(fields).map(|f| EventKind::DeleteUser(f.into_action())),
+        "delete_group" => read::<GroupFields>(fields)
+            .map(|f| EventKind::DeleteGroup(GroupAction { actor: f.actor, group: f.group })),
+        "save_features" => read::<SaveFeaturesFields>(fields).map(|f| {
+            EventKind::SaveFeatures(SaveFeaturesEvent { user: f.user, features: f.features.into_features() })
+        }),
+        "set_app_toggle" => read::<AppToggleFields>(fields).map(|f| {
+            EventKind::SetAppToggle(AppToggleEvent { user: f.user, recording: f.recording, crm_overlay: f.crm_overlay })
+        }),
+        "set_plan" => read::<PlanFields>(fields).map(|f| EventKind::SetPlan(f.plan)),
+        "call" => read::<CallFields>(fields).map(CallFields::into_kind),
+        "sms" => read::<SmsFields>(fields).map(|f| EventKind::Sms(SmsEvent { user: f.user, to: f.to })),
+        other => return Err(error("kind", format!("unknown event kind `{other}`, expected one of {}", EVENT_KINDS.join(", ")))),
+    };
+    match kind {
+        Ok(kind) => Ok(Event { at, kind }),
+        Err((field, message)) => Err(error(if field == "." { "" } else { &field }, message)),
+    }
+}
+
+/// The event kinds of scenario.md.
+pub const EVENT_KINDS: &[&str] = &[
+    "sync", "assign", "unassign", "disable", "activate", "deactivate", "login", "logout", "activity",
+    "close_session", "set_password", "create_user", "block_user", "unblock_user", "delete_user",
+    "delete_group", "save_features", "set_app_toggle", "set_plan", "call", "sms",
+];
 
 /// Every user and group an event names must exist by then: in `users`, or
 /// created by an earlier `create_user`; in `groups`, or the Position group.
@@ -108,15 +193,16 @@ fn check_references(scenario: &Scenario) -> Result<()> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ScenarioFile {
+struct ScenarioFile<'a> {
     #[serde(default)]
     org: OrgFile,
     #[serde(default)]
     users: Vec<UserFile>,
     #[serde(default)]
     groups: Vec<GroupFile>,
-    #[serde(default)]
-    events: Vec<EventFile>,
+    /// Read one by one by [`read_event`], which knows each kind's fields.
+    #[serde(default, borrow)]
+    events: Vec<&'a RawValue>,
 }
 
 #[derive(Deserialize, Default)]
@@ -301,74 +387,124 @@ impl GroupFile {
     }
 }
 
-/// One event: `at`, `kind` and the kind's fields (scenario.md).
+// Each event kind's fields, beside `at` and `kind` (scenario.md). These
+// small structs, not the WIT records, so that unknown fields are refused.
+
 #[derive(Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-enum EventFile {
-    Sync { at: At, user: String, channel: Option<N<Channel>> },
-    Assign { at: At, user: String, license: N<LicenseType> },
-    Unassign { at: At, user: String, license: N<LicenseType> },
-    Disable { at: At, user: String, license: N<LicenseType> },
-    Activate { at: At, user: String },
-    Deactivate { at: At, user: String },
-    Login { at: At, user: String },
-    Logout { at: At, user: String },
-    Activity { at: At, user: String, tab_open: bool },
-    CloseSession { at: At, user: String },
-    SetPassword { at: At, user: String, password: String, confirm: String },
-    CreateUser { at: At, actor: String, user: UserFile },
-    BlockUser { at: At, actor: String, user: String },
-    UnblockUser { at: At, actor: String, user: String },
-    DeleteUser { at: At, actor: String, user: String },
-    DeleteGroup { at: At, actor: String, group: String },
-    SaveFeatures { at: At, user: String, features: FeaturesFile },
-    SetAppToggle { at: At, user: String, recording: Option<bool>, crm_overlay: Option<bool> },
-    SetPlan { at: At, plan: String },
-    Call { at: At, user: String, to: String, direction: Option<N<Direction>> },
-    Sms { at: At, user: String, to: String },
+#[serde(deny_unknown_fields)]
+struct SyncFields {
+    user: String,
+    channel: Option<N<Channel>>,
 }
 
-impl EventFile {
-    fn into_event(self) -> Event {
-        use EventFile as F;
-        use EventKind as K;
-        let license = |user, license: N<LicenseType>| LicenseEvent { user, license: license.0 };
-        let action = |actor, user| UserAction { actor, user };
-        let (At(at), kind) = match self {
-            F::Sync { at, user, channel } => {
-                (at, K::Sync(SyncEvent { user, channel: channel.map_or(Channel::Mobile, |N(c)| c) }))
-            }
-            F::Assign { at, user, license: l } => (at, K::Assign(license(user, l))),
-            F::Unassign { at, user, license: l } => (at, K::Unassign(license(user, l))),
-            F::Disable { at, user, license: l } => (at, K::Disable(license(user, l))),
-            F::Activate { at, user } => (at, K::Activate(user)),
-            F::Deactivate { at, user } => (at, K::Deactivate(user)),
-            F::Login { at, user } => (at, K::Login(user)),
-            F::Logout { at, user } => (at, K::Logout(user)),
-            F::Activity { at, user, tab_open } => (at, K::Activity(ActivityEvent { user, tab_open })),
-            F::CloseSession { at, user } => (at, K::CloseSession(user)),
-            F::SetPassword { at, user, password, confirm } => {
-                (at, K::SetPassword(PasswordEvent { user, password, confirm }))
-            }
-            F::CreateUser { at, actor, user } => (at, K::CreateUser(CreateUserEvent { actor, user: user.into_user() })),
-            F::BlockUser { at, actor, user } => (at, K::BlockUser(action(actor, user))),
-            F::UnblockUser { at, actor, user } => (at, K::UnblockUser(action(actor, user))),
-            F::DeleteUser { at, actor, user } => (at, K::DeleteUser(action(actor, user))),
-            F::DeleteGroup { at, actor, group } => (at, K::DeleteGroup(GroupAction { actor, group })),
-            F::SaveFeatures { at, user, features } => {
-                (at, K::SaveFeatures(SaveFeaturesEvent { user, features: features.into_features() }))
-            }
-            F::SetAppToggle { at, user, recording, crm_overlay } => {
-                (at, K::SetAppToggle(AppToggleEvent { user, recording, crm_overlay }))
-            }
-            F::SetPlan { at, plan } => (at, K::SetPlan(plan)),
-            F::Call { at, user, to, direction } => {
-                let direction = direction.map_or(Direction::Outbound, |N(d)| d);
-                (at, K::Call(CallEvent { user, to, direction }))
-            }
-            F::Sms { at, user, to } => (at, K::Sms(SmsEvent { user, to })),
-        };
-        Event { at, kind }
+impl SyncFields {
+    fn into_kind(self) -> EventKind {
+        EventKind::Sync(SyncEvent { user: self.user, channel: self.channel.map_or(Channel::Mobile, |N(c)| c) })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LicenseFields {
+    user: String,
+    license: N<LicenseType>,
+}
+
+impl LicenseFields {
+    fn into_event(self) -> LicenseEvent {
+        LicenseEvent { user: self.user, license: self.license.0 }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserFields {
+    user: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActivityFields {
+    user: String,
+    tab_open: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordFields {
+    user: String,
+    password: String,
+    confirm: String,
+}
+
+/// `actor` blocks, unblocks or deletes `user`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActionFields {
+    actor: String,
+    user: String,
+}
+
+impl ActionFields {
+    fn into_action(self) -> UserAction {
+        UserAction { actor: self.actor, user: self.user }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupFields {
+    actor: String,
+    group: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppToggleFields {
+    user: String,
+    recording: Option<bool>,
+    crm_overlay: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SmsFields {
+    user: String,
+    to: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateUserFields {
+    actor: String,
+    user: UserFile,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SaveFeaturesFields {
+    user: String,
+    features: FeaturesFile,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanFields {
+    plan: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallFields {
+    user: String,
+    to: String,
+    direction: Option<N<Direction>>,
+}
+
+impl CallFields {
+    fn into_kind(self) -> EventKind {
+        let direction = self.direction.map_or(Direction::Outbound, |N(d)| d);
+        EventKind::Call(CallEvent { user: self.user, to: self.to, direction })
     }
 }
 
