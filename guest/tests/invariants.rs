@@ -1,0 +1,217 @@
+//! The state machine's promises, checked natively over many generated
+//! scenarios: after every step no licence type is over-assigned and no user
+//! holds two types; a denial changes nothing; `apply` is all or nothing.
+
+use turnstile_policy::Org;
+use turnstile_policy::model::{
+    Assignment, Channel, Code, Effect, Event, EventKind, LicenseChange, LicenseEvent, LicenseType, Licenses,
+    OrgState, Selector, Settings, SyncEvent, User, UserInstant,
+};
+
+/// A small deterministic generator (xorshift64*), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+const START: i64 = 1_790_000_000; // 2026-09-21
+const DAY: i64 = 86_400;
+
+fn selector(rng: &mut Rng) -> Selector {
+    [Selector::Unassigned, Selector::Unassigned, Selector::Disabled][rng.below(3) as usize]
+}
+
+/// A consistent random organisation: licences handed out within what was bought.
+fn organisation(rng: &mut Rng) -> OrgState {
+    let settings = Settings {
+        trial: rng.chance(5),
+        licenses: Licenses {
+            standard: rng.below(5) as u32,
+            inspections: rng.below(4) as u32,
+            external: rng.chance(50),
+        },
+        inspections_enabled: rng.chance(50),
+        auto_assign: rng.chance(70),
+        auto_free: rng.chance(60),
+        temporary_days: 1 + rng.below(20) as u32,
+        inactive_days: 1 + rng.below(120) as u32,
+        ..Settings::default()
+    };
+    let mut free = [settings.licenses.standard, settings.licenses.inspections];
+    let users = (0..2 + rng.below(10))
+        .map(|i| {
+            let mut u = User::new(format!("u{i:02}"));
+            u.external = rng.chance(10);
+            u.standard = selector(rng);
+            u.inspections = selector(rng);
+            let license = if rng.chance(50) { LicenseType::Standard } else { LicenseType::Inspections };
+            if rng.chance(50) && free[license.index()] > 0 {
+                free[license.index()] -= 1;
+                *u.selector_mut(license) = Selector::Assigned;
+                if rng.chance(70) {
+                    u.last_sync = Some(START - rng.below(200) as i64 * DAY);
+                }
+                if rng.chance(50) {
+                    u.assigned_at = Some(START - rng.below(300) as i64 * DAY);
+                }
+            }
+            if rng.chance(20) {
+                u.temporary_since = Some(START - rng.below(30) as i64 * DAY);
+            }
+            u
+        })
+        .collect();
+    OrgState { settings, users, groups: Vec::new(), sessions: Vec::new() }
+}
+
+fn event(rng: &mut Rng, users: usize, at: i64) -> Event {
+    let user = format!("u{:02}", rng.below(users as u64));
+    let license = if rng.chance(50) { LicenseType::Standard } else { LicenseType::Inspections };
+    let kind = match rng.below(10) {
+        0 => EventKind::Assign(LicenseEvent { user, license }),
+        1 => EventKind::Unassign(LicenseEvent { user, license }),
+        2 => EventKind::Disable(LicenseEvent { user, license }),
+        _ => EventKind::Sync(SyncEvent { user, channel: Channel::Mobile }),
+    };
+    Event { at, kind }
+}
+
+fn check_invariants(org: &Org, context: &str) {
+    let state = org.snapshot();
+    let mut held = [0u32; 2];
+    for u in &state.users {
+        assert!(
+            !(u.standard == Selector::Assigned && u.inspections == Selector::Assigned),
+            "{context}: {} holds two licence types",
+            u.id
+        );
+        if let Some(l) = u.held_license() {
+            held[l.index()] += 1;
+        }
+    }
+    for l in LicenseType::ALL {
+        assert!(
+            held[l.index()] <= state.settings.licenses.purchased(l),
+            "{context}: {} {:?} licences held, {} purchased",
+            held[l.index()],
+            l,
+            state.settings.licenses.purchased(l)
+        );
+        assert_eq!(org.state().assigned(l), held[l.index()], "{context}: the assigned count index drifted");
+    }
+}
+
+#[test]
+fn invariants_hold_after_every_step_of_many_scenarios() {
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    for scenario in 0..400 {
+        let state = organisation(&mut rng);
+        let users = state.users.len();
+        let mut org = Org::load(state).unwrap_or_else(|p| panic!("scenario {scenario}: {p:?}"));
+        let mut at = START;
+        for step in 0..60 {
+            at += rng.below(40) as i64 * DAY / 4;
+            let event = event(&mut rng, users, at);
+            let before = org.snapshot();
+            let decision = org.step(&event);
+            let context = format!("scenario {scenario} step {step} ({:?})", event.kind);
+            assert!(decision.detail.as_deref().is_none_or(|d| !d.starts_with("internal")), "{context}: {decision:?}");
+            if !decision.allow {
+                assert!(decision.effects.is_empty(), "{context}: a denial carries effects");
+                assert_eq!(org.snapshot(), before, "{context}: a denial changed the state");
+            }
+            assert_eq!(decision.allow, decision.code == Code::Ok, "{context}: allow and code disagree");
+            check_invariants(&org, &context);
+        }
+    }
+}
+
+#[test]
+fn decide_is_pure_and_step_is_decide_then_apply() {
+    let mut rng = Rng(42);
+    for _ in 0..100 {
+        let state = organisation(&mut rng);
+        let users = state.users.len();
+        let mut stepped = Org::load(state.clone()).unwrap();
+        let mut applied = Org::load(state).unwrap();
+        for _ in 0..30 {
+            let at = START + rng.below(100) as i64 * DAY;
+            let event = event(&mut rng, users, at);
+            let before = applied.snapshot();
+            let decided = applied.decide(&event);
+            assert_eq!(applied.snapshot(), before, "decide changed the state");
+            assert_eq!(applied.decide(&event), decided, "decide is deterministic");
+            applied.apply(&decided.effects).unwrap();
+            assert_eq!(stepped.step(&event), decided);
+            assert_eq!(stepped.snapshot(), applied.snapshot());
+        }
+    }
+}
+
+fn two_users(standard: u32) -> Org {
+    let mut settings = Settings::default();
+    settings.licenses.standard = standard;
+    let users = vec![User::new("a"), User::new("b")];
+    Org::load(OrgState { settings, users, groups: Vec::new(), sessions: Vec::new() }).unwrap()
+}
+
+#[test]
+fn apply_is_all_or_nothing() {
+    let mut org = two_users(1);
+    let before = org.snapshot();
+    let assign = |user: &str| Effect::Assign(Assignment { user: user.into(), license: LicenseType::Standard, at: START });
+    // The second assignment would over-assign: the first must be undone too.
+    let problem = org
+        .apply(&[Effect::Touch(UserInstant { user: "a".into(), at: START }), assign("a"), assign("b")])
+        .unwrap_err();
+    assert_eq!(problem.field, "effects[2]");
+    assert!(problem.message.contains("1 over"), "{}", problem.message);
+    assert_eq!(org.snapshot(), before);
+    assert_eq!(org.state().assigned(LicenseType::Standard), 0, "indexes rolled back too");
+
+    let problem = org.apply(&[assign("a"), Effect::Free(LicenseChange { user: "ghost".into(), license: LicenseType::Standard })]);
+    assert_eq!(problem.unwrap_err().message, "unknown user `ghost`");
+    assert_eq!(org.snapshot(), before);
+
+    org.apply(&[assign("a")]).unwrap();
+    assert_eq!(org.state().assigned(LicenseType::Standard), 1);
+    let problem = org.apply(&[Effect::Assign(Assignment { user: "a".into(), license: LicenseType::Inspections, at: START })]);
+    assert!(problem.unwrap_err().message.contains("already holds"), "one type per user");
+}
+
+#[test]
+fn an_unknown_user_is_denied_by_e1() {
+    let org = two_users(1);
+    let d = org.decide(&Event { at: START, kind: EventKind::Sync(SyncEvent { user: "ghost".into(), channel: Channel::Web }) });
+    assert_eq!((d.allow, d.code, d.rule.as_str()), (false, Code::UnknownUser, "E1"));
+    assert!(d.message.contains("ghost"));
+}
+
+#[test]
+fn load_reports_every_problem() {
+    let mut settings = Settings::default();
+    settings.licenses.standard = 1;
+    settings.plan = "gold".into();
+    let mut a = User::new("a");
+    a.standard = Selector::Assigned;
+    let mut b = User::new("b");
+    b.standard = Selector::Assigned;
+    let mut c = User::new("a");
+    c.permission_group = Some("nowhere".into());
+    let problems = Org::load(OrgState { settings, users: vec![a, b, c], groups: Vec::new(), sessions: Vec::new() })
+        .unwrap_err();
+    let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(fields, ["settings.plan", "users[2].id", "users[2].permission_group", "users"]);
+}
