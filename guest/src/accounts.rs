@@ -1,15 +1,737 @@
-//! Users, passwords, groups and permissions (rules A1–A6, seed 003). NOT YET IMPLEMENTED: issue 4.
+//! Users, passwords, groups and permissions (rules A1–A6, seed 003).
+//!
+//! - A1 `set_password`: at least 8 characters, a lower-case letter, an
+//!   upper-case letter, a digit, one of `!@*$&`, and a matching confirmation;
+//!   every broken rule is listed in `violations`.
+//! - A2 `create_user`: a name, a well-formed e-mail (the login) unique among
+//!   users, an own SIP account, exactly one permission group, and membership
+//!   of the built-in Position group; every problem is listed.
+//! - A3 `delete_group`: permission groups are the main administrator's; a
+//!   group goes only while nobody is in it or its subgroups; Position never.
+//! - A4 acting on other users needs `manage_users` (or the main administrator).
+//! - A5 `block_user` / `unblock_user`: a blocked user has no panel login.
+//! - A6 `delete_user`: the account is gone for good; billing stops at the
+//!   start of the next billing period (`billing_ends_at`).
+//!
+//! A blocked or deleted actor has no permissions at all. Nobody blocks or
+//! deletes themself or the main administrator.
 
-use crate::model::{Code, Decision, Instant, User};
+use crate::calendar::next_billing_start;
+use crate::model::{
+    AccountState, Code, Decision, Effect, GroupKind, Instant, LicenseChange, Named, POSITION_GROUP, Selector,
+    StateChange, User,
+};
+use crate::seats;
 use crate::state::State;
 
-fn pending(kind: &str) -> Decision {
-    Decision::deny(Code::NotPermitted, "A0", format!("`{kind}` events are not supported yet"))
+/// The permission that lets a user manage other users (A4).
+pub const MANAGE_USERS: &str = "manage_users";
+
+/// The special characters a password needs one of (A1).
+pub const PASSWORD_SPECIALS: &str = "!@*$&";
+
+/// The shortest password, in characters (A1).
+pub const PASSWORD_MIN_CHARS: usize = 8;
+
+/// Rule A1: the broken password rules, in a fixed order (length, lower,
+/// upper, digit, special, confirmation); empty when the password is good.
+/// Characters are Unicode scalar values: `ż` is one character and a
+/// lower-case letter; digits are `0`–`9`.
+pub fn password_violations(password: &str, confirm: &str) -> Vec<String> {
+    let chars = password.chars().count();
+    let checks = [
+        (chars >= PASSWORD_MIN_CHARS, format!("at least {PASSWORD_MIN_CHARS} characters (has {chars})")),
+        (password.chars().any(char::is_lowercase), "a lower-case letter".to_string()),
+        (password.chars().any(char::is_uppercase), "an upper-case letter".to_string()),
+        (password.chars().any(|c| c.is_ascii_digit()), "a digit".to_string()),
+        (
+            password.chars().any(|c| PASSWORD_SPECIALS.contains(c)),
+            format!("a special character, one of {PASSWORD_SPECIALS}"),
+        ),
+        (password == confirm, "the confirmation does not match".to_string()),
+    ];
+    checks.into_iter().filter(|(ok, _)| !ok).map(|(_, broken)| broken).collect()
 }
 
-pub fn set_password(_u: &User, _password: &str, _confirm: &str) -> Decision { pending("set_password") }
-pub fn create_user(_state: &State, _actor: &User, _user: &User, _now: Instant) -> Decision { pending("create_user") }
-pub fn block_user(_state: &State, _actor: &User, _u: &User) -> Decision { pending("block_user") }
-pub fn unblock_user(_state: &State, _actor: &User, _u: &User) -> Decision { pending("unblock_user") }
-pub fn delete_user(_state: &State, _actor: &User, _u: &User, _now: Instant) -> Decision { pending("delete_user") }
-pub fn delete_group(_state: &State, _actor: &User, _group: &str) -> Decision { pending("delete_group") }
+/// Rule A1: `u` (or an administrator for `u`) sets a new password. The
+/// engine keeps no password, only that there is one (`set_password`).
+pub fn set_password(u: &User, password: &str, confirm: &str) -> Decision {
+    if u.account == AccountState::Deleted {
+        return deleted("A6");
+    }
+    let violations = password_violations(password, confirm);
+    if violations.is_empty() {
+        return Decision::allow("A1", "password set").with_effects(vec![Effect::SetPassword(u.id.clone())]);
+    }
+    let n = violations.len();
+    let mut d = Decision::deny(
+        Code::PasswordTooWeak,
+        "A1",
+        format!("the password breaks {n} rule{}: {}", plural(n), violations.join("; ")),
+    );
+    d.violations = violations;
+    d
+}
+
+/// Rule A2 (with A4 and S1): `actor` creates `user`. The actor needs
+/// `manage_users` (A4); every problem with the record is listed
+/// (`INVALID_USER`); a new active account takes a seat and needs a
+/// password (S1). A licence marked assigned without `assigned_at` is
+/// assigned `now`.
+pub fn create_user(state: &State, actor: &User, user: &User, now: Instant) -> Decision {
+    if let Some(refusal) = may_manage_users(state, actor, "create users") {
+        return refusal;
+    }
+    let problems = user_problems(state, user);
+    if !problems.is_empty() {
+        let n = problems.len();
+        let mut d = Decision::deny(
+            Code::InvalidUser,
+            "A2",
+            format!("user `{}` cannot be created: {n} problem{}: {}", user.id, plural(n), problems.join("; ")),
+        );
+        d.violations = problems;
+        return d;
+    }
+    if user.account == AccountState::Active {
+        if let Some(refusal) = seats::activation_refusal(state, user) {
+            return refusal;
+        }
+    }
+    let mut record = user.clone();
+    if record.held_license().is_some() && record.assigned_at.is_none() {
+        record.assigned_at = Some(now);
+    }
+    let message = format!("user `{}` created ({})", user.id, user.account.name());
+    Decision::allow("A2", message).with_effects(vec![Effect::AddUser(record)])
+}
+
+/// Rule A2: everything wrong with a new user record, in a fixed order
+/// (id, name, e-mail, SIP, permission group, groups, Position, account,
+/// licences). E-mail and SIP account must not be held by another user who
+/// is not deleted (A6 frees them).
+pub fn user_problems(state: &State, user: &User) -> Vec<String> {
+    let mut problems = Vec::new();
+    let others = || state.users().iter().filter(|u| u.account != AccountState::Deleted);
+
+    if user.id.trim().is_empty() {
+        problems.push("an id is required".to_string());
+    } else if state.user(&user.id).is_some() {
+        problems.push(format!("id `{}` is already in use", user.id));
+    }
+    if user.name.trim().is_empty() {
+        problems.push("a name is required".to_string());
+    }
+    if user.email.is_empty() {
+        problems.push("an e-mail address is required (it is the login)".to_string());
+    } else if !is_well_formed_email(&user.email) {
+        problems.push(format!("e-mail `{}` is not well-formed (expected local@domain.tld)", user.email));
+    } else if let Some(holder) = others().find(|u| u.email.eq_ignore_ascii_case(&user.email)) {
+        problems.push(format!("e-mail `{}` is already the login of user `{}`", user.email, holder.id));
+    }
+    match user.sip.as_deref().map(str::trim) {
+        None | Some("") => problems.push("a SIP account is required".to_string()),
+        Some(sip) => {
+            if let Some(holder) = others().find(|u| u.sip.as_deref().map(str::trim) == Some(sip)) {
+                problems.push(format!("SIP account `{sip}` is already held by user `{}`", holder.id));
+            }
+        }
+    }
+    match user.permission_group.as_deref() {
+        None => problems.push("exactly one permission group is required".to_string()),
+        Some(id) => match state.group(id) {
+            None => problems.push(format!("permission group `{id}` does not exist")),
+            Some(g) if g.kind != GroupKind::Permission => {
+                problems.push(format!("`{id}` is a user group, not a permission group"))
+            }
+            Some(_) => {}
+        },
+    }
+    for (i, id) in user.groups.iter().enumerate() {
+        match state.group(id) {
+            None => problems.push(format!("group `{id}` does not exist")),
+            Some(g) if g.kind != GroupKind::User => problems
+                .push(format!("`{id}` is a permission group; a user has exactly one, given as permission_group")),
+            Some(_) if user.groups[..i].contains(id) => problems.push(format!("group `{id}` is listed twice")),
+            Some(_) => {}
+        }
+    }
+    if !user.groups.iter().any(|g| state.is_within(g, POSITION_GROUP)) {
+        problems.push(format!("the user must be in the Position group (`{POSITION_GROUP}`) or one of its subgroups"));
+    }
+    if user.account == AccountState::Deleted {
+        problems.push("a new user cannot be deleted".to_string());
+    }
+    if user.main_admin {
+        problems.push("a new user cannot be the main administrator".to_string());
+    }
+    if user.standard == Selector::Assigned && user.inspections == Selector::Assigned {
+        problems.push("a user holds one licence type at most (Inspections includes Standard)".to_string());
+    } else if let Some(license) = user.held_license() {
+        if state.free(license) == 0 {
+            problems.push(format!("no free {} licence to assign", license.name()));
+        }
+    }
+    problems
+}
+
+/// Rule A2's e-mail check, deliberately strict: `local@domain.tld` with one
+/// `@`, at most 254 characters, no spaces. The local part: ASCII letters,
+/// digits and `. _ % + -`, not starting or ending with a dot, no two dots in
+/// a row. The domain: two or more dot-separated labels of ASCII letters,
+/// digits and inner hyphens (1–63 characters each), the last one (the
+/// top-level domain) letters only, at least two.
+pub fn is_well_formed_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else { return false };
+    if email.len() > 254 || domain.contains('@') {
+        return false;
+    }
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"._%+-".contains(&b))
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..");
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    let tld_ok = labels.last().is_some_and(|t| t.len() >= 2 && t.bytes().all(|b| b.is_ascii_alphabetic()));
+    local_ok && labels.len() >= 2 && labels.iter().all(|l| label_ok(l)) && tld_ok
+}
+
+/// Rules A4 and A5: `actor` blocks `u`. The account loses its panel login
+/// (its open session ends) and its seat; its SIP account keeps working.
+pub fn block_user(state: &State, actor: &User, u: &User) -> Decision {
+    if let Some(refusal) = may_act_on(state, actor, u, "block", "blocked") {
+        return refusal;
+    }
+    match u.account {
+        AccountState::Deleted => deleted("A6"),
+        AccountState::Blocked => Decision::allow("A5", format!("user `{}` is already blocked", u.id)),
+        AccountState::Active | AccountState::Inactive => {
+            let mut effects = end_session(state, u);
+            effects.push(set_state(u, AccountState::Blocked));
+            let ended = if effects.len() > 1 { "; the open session was ended" } else { "" };
+            Decision::allow(
+                "A5",
+                format!("user `{}` blocked: no panel login or SMS; calls over the SIP account still work{ended}", u.id),
+            )
+            .with_effects(effects)
+        }
+    }
+}
+
+/// Rules A4 and A5: `actor` unblocks `u`, whose account becomes active
+/// again. That takes a seat and needs a password, as an activation (S1).
+pub fn unblock_user(state: &State, actor: &User, u: &User) -> Decision {
+    if let Some(refusal) = may_manage_users(state, actor, "unblock users") {
+        return refusal;
+    }
+    match u.account {
+        AccountState::Deleted => deleted("A6"),
+        AccountState::Active | AccountState::Inactive => {
+            Decision::allow("A5", format!("user `{}` is not blocked", u.id))
+        }
+        AccountState::Blocked => match seats::activation_refusal(state, u) {
+            Some(refusal) => refusal,
+            None => Decision::allow("A5", format!("user `{}` unblocked: the account is active again", u.id))
+                .with_effects(vec![set_state(u, AccountState::Active)]),
+        },
+    }
+}
+
+/// Rules A4 and A6: `actor` deletes `u` at `now`. The open session ends, a
+/// held licence is freed, the account leaves every group and frees its SIP
+/// account and e-mail; billing stops at the start of the next billing period.
+pub fn delete_user(state: &State, actor: &User, u: &User, now: Instant) -> Decision {
+    if let Some(refusal) = may_act_on(state, actor, u, "delete", "deleted") {
+        return refusal;
+    }
+    if u.account == AccountState::Deleted {
+        return Decision::deny(Code::AccountDeleted, "A6", format!("user `{}` is already deleted", u.id));
+    }
+    let mut effects = end_session(state, u);
+    if let Some(license) = u.held_license() {
+        effects.push(Effect::Unassign(LicenseChange { user: u.id.clone(), license }));
+    }
+    effects.push(set_state(u, AccountState::Deleted));
+    let billing_ends_at = next_billing_start(now, state.settings().billing_day);
+    let mut d = Decision::allow("A6", format!("user `{}` deleted; billing stops at the next billing period", u.id))
+        .with_effects(effects);
+    d.billing_ends_at = Some(billing_ends_at);
+    d
+}
+
+/// Rule A3: `actor` deletes `group` and, with it, its (empty) subgroups.
+/// The Position group is never deleted (checked first); permission groups
+/// are the main administrator's, user groups need `manage_users`; a group
+/// is deleted only while nobody is in it or its subgroups.
+pub fn delete_group(state: &State, actor: &User, group: &str) -> Decision {
+    if let Some(refusal) = actor_refusal(actor) {
+        return refusal;
+    }
+    let Some(g) = state.group(group) else {
+        return Decision::allow("A3", format!("no group `{group}`: nothing to delete"));
+    };
+    if g.id == POSITION_GROUP {
+        return Decision::deny(
+            Code::GroupProtected,
+            "A3",
+            "the Position group is built in and never deleted (its subgroups may be)",
+        );
+    }
+    match g.kind {
+        GroupKind::Permission if !actor.main_admin => {
+            return Decision::deny(
+                Code::NotPermitted,
+                "A3",
+                "only the main administrator creates, edits or deletes permission groups",
+            );
+        }
+        GroupKind::User => {
+            if let Some(refusal) = may_manage_users(state, actor, "delete user groups") {
+                return refusal;
+            }
+        }
+        GroupKind::Permission => {}
+    }
+    let members = state.members(group);
+    if !members.is_empty() {
+        let shown: Vec<String> = members.iter().take(5).map(|u| format!("`{}`", u.id)).collect();
+        let more = if members.len() > 5 { format!(" and {} more", members.len() - 5) } else { String::new() };
+        let n = members.len();
+        return Decision::deny(
+            Code::GroupNotEmpty,
+            "A3",
+            format!(
+                "group `{group}` still has {n} user{} in it or its subgroups: {}{more}",
+                plural(n),
+                shown.join(", ")
+            ),
+        );
+    }
+    let subgroups = state.subgroups(group);
+    let mut effects: Vec<Effect> = subgroups.iter().map(|s| Effect::RemoveGroup(s.id.clone())).collect();
+    effects.push(Effect::RemoveGroup(group.to_string()));
+    let message = match subgroups.len() {
+        0 => format!("group `{group}` deleted"),
+        n => format!("group `{group}` deleted with its {n} empty subgroup{}", plural(n)),
+    };
+    Decision::allow("A3", message).with_effects(effects)
+}
+
+// ------------------------------------------------------------ permissions
+
+/// A blocked or deleted actor has no panel access, so no permissions.
+fn actor_refusal(actor: &User) -> Option<Decision> {
+    let state = match actor.account {
+        AccountState::Blocked => "blocked",
+        AccountState::Deleted => "deleted",
+        AccountState::Active | AccountState::Inactive => return None,
+    };
+    Some(Decision::deny(Code::NotPermitted, "A4", format!("`{}` cannot act: their account is {state}", actor.id)))
+}
+
+/// Rule A4: the actor is the main administrator or has `manage_users`.
+fn may_manage_users(state: &State, actor: &User, what: &str) -> Option<Decision> {
+    if let Some(refusal) = actor_refusal(actor) {
+        return Some(refusal);
+    }
+    if actor.main_admin || has_permission(state, actor, MANAGE_USERS) {
+        return None;
+    }
+    Some(Decision::deny(
+        Code::NotPermitted,
+        "A4",
+        format!("`{}` may not {what}: that needs the {MANAGE_USERS} permission", actor.id),
+    ))
+}
+
+/// Rule A4 for blocking and deleting: on another user, never on oneself or
+/// the main administrator.
+fn may_act_on(state: &State, actor: &User, u: &User, verb: &str, done: &str) -> Option<Decision> {
+    if let Some(refusal) = may_manage_users(state, actor, &format!("{verb} users")) {
+        return Some(refusal);
+    }
+    let why = if actor.id == u.id {
+        format!("nobody may {verb} their own account; another administrator must")
+    } else if u.main_admin {
+        format!("the main administrator cannot be {done}")
+    } else {
+        return None;
+    };
+    Some(Decision::deny(Code::NotPermitted, "A4", why))
+}
+
+/// Whether `u`'s permission group (or a group it is a subgroup of) grants
+/// `permission`.
+pub fn has_permission(state: &State, u: &User, permission: &str) -> bool {
+    let Some(id) = u.permission_group.as_deref() else { return false };
+    state
+        .groups()
+        .iter()
+        .filter(|g| g.kind == GroupKind::Permission && state.is_within(id, &g.id))
+        .any(|g| g.permissions.iter().any(|p| p == permission))
+}
+
+// ------------------------------------------------------------ helpers
+
+fn end_session(state: &State, u: &User) -> Vec<Effect> {
+    state.session(&u.id).map(|_| Effect::EndSession(u.id.clone())).into_iter().collect()
+}
+
+fn set_state(u: &User, to: AccountState) -> Effect {
+    Effect::SetState(StateChange { user: u.id.clone(), state: to })
+}
+
+fn deleted(rule: &str) -> Decision {
+    Decision::deny(Code::AccountDeleted, rule, "the account has been deleted")
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::{format_rfc3339, parse_rfc3339};
+    use crate::model::{Group, OrgState, Settings};
+
+    fn at(text: &str) -> Instant {
+        parse_rfc3339(text).expect("a valid instant")
+    }
+
+    fn group(id: &str, kind: GroupKind, parent: Option<&str>, permissions: &[&str]) -> Group {
+        Group {
+            id: id.into(),
+            kind,
+            parent: parent.map(Into::into),
+            permissions: permissions.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    fn person(id: &str, permission_group: &str, groups: &[&str], sip: &str) -> User {
+        User {
+            name: format!("User {id}"),
+            email: format!("{id}@example.com"),
+            permission_group: Some(permission_group.into()),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            sip: Some(sip.into()),
+            ..User::new(id)
+        }
+    }
+
+    /// boss (main admin), manager (manage_users), agent (no permission),
+    /// gone (deleted, once held `old@example.com` and SIP 109).
+    fn org() -> State {
+        let groups = vec![
+            group("admins", GroupKind::Permission, None, &[MANAGE_USERS]),
+            group("agents", GroupKind::Permission, None, &[]),
+            group("spare", GroupKind::Permission, None, &[]),
+            group(POSITION_GROUP, GroupKind::User, None, &[]),
+            group("position/consultant", GroupKind::User, Some(POSITION_GROUP), &[]),
+            group("branches", GroupKind::User, None, &[]),
+            group("branches/france", GroupKind::User, Some("branches"), &[]),
+            group("branches/france/paris", GroupKind::User, Some("branches/france"), &[]),
+            group("branches/usa", GroupKind::User, Some("branches"), &[]),
+        ];
+        let users = vec![
+            User { main_admin: true, ..person("boss", "admins", &[POSITION_GROUP], "100") },
+            person("manager", "admins", &[POSITION_GROUP], "101"),
+            person("agent", "agents", &["position/consultant", "branches/france/paris"], "102"),
+            User {
+                account: AccountState::Deleted,
+                email: "old@example.com".into(),
+                sip: Some("109".into()),
+                ..User::new("gone")
+            },
+        ];
+        let settings = Settings { max_active_users: 4, billing_day: 1, ..Settings::default() };
+        State::load(OrgState { settings, users, groups, sessions: vec![] }).expect("a consistent state")
+    }
+
+    fn u<'a>(s: &'a State, id: &str) -> &'a User {
+        s.user(id).expect("user exists")
+    }
+
+    const NOW: &str = "2026-11-22T10:00:00Z";
+
+    #[test]
+    fn a1_every_broken_rule_in_order() {
+        let all = password_violations("", "x");
+        assert_eq!(
+            all,
+            vec![
+                "at least 8 characters (has 0)",
+                "a lower-case letter",
+                "an upper-case letter",
+                "a digit",
+                "a special character, one of !@*$&",
+                "the confirmation does not match",
+            ]
+        );
+        assert!(password_violations("Abcdef1!", "Abcdef1!").is_empty(), "exactly 8 characters");
+        assert_eq!(password_violations("Abcde1!", "Abcde1!"), vec!["at least 8 characters (has 7)"]);
+        assert_eq!(password_violations("Abcdefg1#", "Abcdefg1#"), vec!["a special character, one of !@*$&"]);
+        // Polish letters are letters, and one character each.
+        assert!(password_violations("Zażółć1!", "Zażółć1!").is_empty());
+        assert_eq!(password_violations("ŁÓDŹ1234$", "ŁÓDŹ1234$"), vec!["a lower-case letter"]);
+    }
+
+    #[test]
+    fn a1_set_password_decisions() {
+        let s = org();
+        let d = set_password(u(&s, "agent"), "short", "short");
+        assert_eq!((d.allow, d.code, d.rule.as_str()), (false, Code::PasswordTooWeak, "A1"));
+        assert_eq!(d.violations.len(), 4);
+        assert!(d.effects.is_empty());
+        let d = set_password(u(&s, "agent"), "Secret1!", "Secret1!");
+        assert_eq!(d.effects, vec![Effect::SetPassword("agent".into())]);
+        assert!(!d.message.contains("Secret1!"), "passwords never reach a decision");
+        assert_eq!(set_password(u(&s, "gone"), "Secret1!", "Secret1!").code, Code::AccountDeleted);
+    }
+
+    #[test]
+    fn a2_emails() {
+        for good in ["a@b.co", "first.last+tag@sub.example.com", "x_y%z-1@a-b.pl"] {
+            assert!(is_well_formed_email(good), "{good}");
+        }
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a@@b.com",
+            "a@b@c.com",
+            "a b@c.com",
+            "a@b .com",
+            ".a@b.com",
+            "a.@b.com",
+            "a..b@c.com",
+            "a@-b.com",
+            "a@b-.com",
+            "a@b..com",
+            "a@b.c",
+            "a@b.c0m",
+            "ä@b.com",
+            "a@b.com ",
+        ] {
+            assert!(!is_well_formed_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a2_a_good_user_is_created() {
+        let s = org();
+        let new = User { standard: Selector::Unassigned, ..person("new", "agents", &["position/consultant"], "103") };
+        let d = create_user(&s, u(&s, "manager"), &new, at(NOW));
+        assert_eq!((d.allow, d.rule.as_str()), (true, "A2"), "{d:?}");
+        assert_eq!(d.effects, vec![Effect::AddUser(new.clone())]);
+        // The deleted user's e-mail and SIP account are free again.
+        let reuse = User { email: "OLD@example.com".into(), ..person("again", "agents", &[POSITION_GROUP], "109") };
+        assert!(create_user(&s, u(&s, "boss"), &reuse, at(NOW)).allow);
+    }
+
+    #[test]
+    fn a2_every_problem_is_listed() {
+        let s = org();
+        let bad = User {
+            id: "agent".into(),
+            email: "Agent@Example.com".into(),
+            sip: Some("102".into()),
+            permission_group: Some("branches".into()),
+            groups: vec!["admins".into(), "nowhere".into(), "branches".into(), "branches".into()],
+            main_admin: true,
+            ..User::new("x")
+        };
+        let d = create_user(&s, u(&s, "boss"), &bad, at(NOW));
+        assert_eq!((d.allow, d.code, d.rule.as_str()), (false, Code::InvalidUser, "A2"));
+        assert_eq!(
+            d.violations,
+            vec![
+                "id `agent` is already in use",
+                "a name is required",
+                "e-mail `Agent@Example.com` is already the login of user `agent`",
+                "SIP account `102` is already held by user `agent`",
+                "`branches` is a user group, not a permission group",
+                "`admins` is a permission group; a user has exactly one, given as permission_group",
+                "group `nowhere` does not exist",
+                "group `branches` is listed twice",
+                "the user must be in the Position group (`position`) or one of its subgroups",
+                "a new user cannot be the main administrator",
+            ]
+        );
+        let empty = User::new("");
+        let d = create_user(&s, u(&s, "boss"), &empty, at(NOW));
+        assert_eq!(
+            d.violations,
+            vec![
+                "an id is required",
+                "a name is required",
+                "an e-mail address is required (it is the login)",
+                "a SIP account is required",
+                "exactly one permission group is required",
+                "the user must be in the Position group (`position`) or one of its subgroups",
+            ]
+        );
+    }
+
+    #[test]
+    fn a2_licences_and_seats_of_a_new_user() {
+        let s = org(); // no licences purchased, 3 of 4 seats taken
+        let licensed = User { standard: Selector::Assigned, ..person("new", "agents", &[POSITION_GROUP], "103") };
+        let d = create_user(&s, u(&s, "boss"), &licensed, at(NOW));
+        assert_eq!(d.violations, vec!["no free standard licence to assign"]);
+        let nopass = User { has_password: false, ..person("new", "agents", &[POSITION_GROUP], "103") };
+        assert_eq!(create_user(&s, u(&s, "boss"), &nopass, at(NOW)).code, Code::PasswordRequired);
+        let inactive = User { account: AccountState::Inactive, ..nopass };
+        assert!(create_user(&s, u(&s, "boss"), &inactive, at(NOW)).allow);
+
+        let mut s = s;
+        let fourth = person("fourth", "agents", &[POSITION_GROUP], "104");
+        let d = create_user(&s, u(&s, "boss"), &fourth, at(NOW));
+        s.apply(&d.effects).expect("applies");
+        let fifth = person("fifth", "agents", &[POSITION_GROUP], "105");
+        assert_eq!(create_user(&s, u(&s, "boss"), &fifth, at(NOW)).code, Code::SeatLimitReached);
+    }
+
+    #[test]
+    fn a4_managing_users_needs_the_permission() {
+        let s = org();
+        let new = person("new", "agents", &[POSITION_GROUP], "103");
+        for d in [
+            create_user(&s, u(&s, "agent"), &new, at(NOW)),
+            block_user(&s, u(&s, "agent"), u(&s, "manager")),
+            unblock_user(&s, u(&s, "agent"), u(&s, "manager")),
+            delete_user(&s, u(&s, "agent"), u(&s, "manager"), at(NOW)),
+            block_user(&s, u(&s, "manager"), u(&s, "manager")),
+            block_user(&s, u(&s, "manager"), u(&s, "boss")),
+            delete_user(&s, u(&s, "boss"), u(&s, "boss"), at(NOW)),
+            block_user(&s, u(&s, "gone"), u(&s, "agent")),
+        ] {
+            assert_eq!((d.allow, d.code, d.rule.as_str()), (false, Code::NotPermitted, "A4"), "{d:?}");
+        }
+        assert!(block_user(&s, u(&s, "manager"), u(&s, "agent")).allow);
+        assert!(block_user(&s, u(&s, "boss"), u(&s, "manager")).allow);
+    }
+
+    #[test]
+    fn a5_block_ends_the_session_and_unblock_is_an_activation() {
+        let mut s = org();
+        s.apply(&crate::seats::login(&s, u(&s, "agent"), at(NOW)).effects).expect("login");
+        let d = block_user(&s, u(&s, "boss"), u(&s, "agent"));
+        assert_eq!(
+            d.effects,
+            vec![
+                Effect::EndSession("agent".into()),
+                Effect::SetState(StateChange { user: "agent".into(), state: AccountState::Blocked })
+            ]
+        );
+        s.apply(&d.effects).expect("block");
+        assert_eq!(s.active_accounts(), 2, "a blocked account holds no seat");
+        assert_eq!(crate::seats::login(&s, u(&s, "agent"), at(NOW)).code, Code::AccountBlocked);
+        assert!(block_user(&s, u(&s, "boss"), u(&s, "agent")).effects.is_empty());
+
+        // Fill the seats, then unblocking waits for one.
+        let d = create_user(&s, u(&s, "boss"), &person("n1", "agents", &[POSITION_GROUP], "201"), at(NOW));
+        s.apply(&d.effects).expect("n1");
+        let d = create_user(&s, u(&s, "boss"), &person("n2", "agents", &[POSITION_GROUP], "202"), at(NOW));
+        s.apply(&d.effects).expect("n2");
+        let d = unblock_user(&s, u(&s, "boss"), u(&s, "agent"));
+        assert_eq!((d.code, d.rule.as_str()), (Code::SeatLimitReached, "S1"));
+        s.apply(&crate::seats::deactivate(&s, u(&s, "n2")).effects).expect("deactivate");
+        let d = unblock_user(&s, u(&s, "boss"), u(&s, "agent"));
+        assert_eq!((d.allow, d.rule.as_str()), (true, "A5"));
+        assert!(unblock_user(&s, u(&s, "boss"), u(&s, "n2")).effects.is_empty(), "not blocked");
+    }
+
+    #[test]
+    fn a6_delete_frees_everything_and_names_the_billing_end() {
+        let mut s = org();
+        s.apply(&crate::seats::login(&s, u(&s, "agent"), at(NOW)).effects).expect("login");
+        let d = delete_user(&s, u(&s, "manager"), u(&s, "agent"), at(NOW));
+        assert_eq!((d.allow, d.rule.as_str()), (true, "A6"));
+        assert_eq!(d.billing_ends_at.map(format_rfc3339).as_deref(), Some("2026-12-01T00:00:00Z"));
+        assert_eq!(d.effects.first(), Some(&Effect::EndSession("agent".into())));
+        s.apply(&d.effects).expect("delete");
+        let gone = u(&s, "agent");
+        assert_eq!((gone.account, gone.sip.as_ref(), gone.groups.len()), (AccountState::Deleted, None, 0));
+        assert_eq!(delete_user(&s, u(&s, "boss"), u(&s, "agent"), at(NOW)).code, Code::AccountDeleted);
+        assert_eq!(crate::seats::login(&s, u(&s, "agent"), at(NOW)).code, Code::AccountDeleted);
+
+        let december = delete_user(&s, u(&s, "boss"), u(&s, "manager"), at("2026-12-31T23:59:59Z"));
+        assert_eq!(december.billing_ends_at.map(format_rfc3339).as_deref(), Some("2027-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn a6_delete_frees_a_held_licence() {
+        let settings = Settings {
+            licenses: crate::model::Licenses { standard: 1, inspections: 0, external: false },
+            ..Settings::default()
+        };
+        let users = vec![
+            User { main_admin: true, ..User::new("boss") },
+            User { standard: Selector::Assigned, ..User::new("held") },
+        ];
+        let mut s = State::load(OrgState { settings, users, groups: vec![], sessions: vec![] }).expect("state");
+        let d = delete_user(&s, u(&s, "boss"), u(&s, "held"), at(NOW));
+        s.apply(&d.effects).expect("delete");
+        assert_eq!(s.free(crate::model::LicenseType::Standard), 1);
+    }
+
+    #[test]
+    fn a3_groups() {
+        let mut s = org();
+        let boss = u(&s, "boss").clone();
+        let manager = u(&s, "manager").clone();
+        let code = |d: Decision| (d.allow, d.code);
+        assert_eq!(code(delete_group(&s, &boss, POSITION_GROUP)), (false, Code::GroupProtected));
+        assert_eq!(code(delete_group(&s, &manager, "spare")), (false, Code::NotPermitted));
+        assert_eq!(code(delete_group(&s, &boss, "agents")), (false, Code::GroupNotEmpty));
+        // `agent` is in branches/france/paris: counts for branches and branches/france.
+        let d = delete_group(&s, &manager, "branches");
+        assert_eq!(code(d.clone()), (false, Code::GroupNotEmpty));
+        assert_eq!(d.message, "group `branches` still has 1 user in it or its subgroups: `agent`");
+        assert_eq!(code(delete_group(&s, u(&s, "agent"), "branches/usa")), (false, Code::NotPermitted));
+
+        let d = delete_group(&s, &boss, "spare");
+        assert_eq!(d.effects, vec![Effect::RemoveGroup("spare".into())]);
+        s.apply(&d.effects).expect("spare");
+        assert!(delete_group(&s, &boss, "spare").effects.is_empty(), "already gone");
+
+        let d = delete_user(&s, &boss, u(&s, "agent"), at(NOW));
+        s.apply(&d.effects).expect("agent deleted");
+        let d = delete_group(&s, &manager, "branches");
+        assert_eq!(
+            d.effects,
+            vec![
+                Effect::RemoveGroup("branches/france/paris".into()),
+                Effect::RemoveGroup("branches/france".into()),
+                Effect::RemoveGroup("branches/usa".into()),
+                Effect::RemoveGroup("branches".into()),
+            ]
+        );
+        s.apply(&d.effects).expect("branches removed");
+        assert!(s.group("branches/usa").is_none());
+        assert!(delete_group(&s, &boss, "position/consultant").allow, "Position's subgroups follow the usual rule");
+    }
+
+    #[test]
+    fn a4_permissions_are_inherited_from_a_parent_permission_group() {
+        let groups = vec![
+            group("admins", GroupKind::Permission, None, &[MANAGE_USERS]),
+            group("admins/junior", GroupKind::Permission, Some("admins"), &[]),
+        ];
+        let users = vec![User { permission_group: Some("admins/junior".into()), ..User::new("j") }];
+        let s =
+            State::load(OrgState { settings: Settings::default(), users, groups, sessions: vec![] }).expect("state");
+        assert!(has_permission(&s, u(&s, "j"), MANAGE_USERS));
+        assert!(!has_permission(&s, u(&s, "j"), "other"));
+    }
+}

@@ -130,6 +130,50 @@ impl State {
         self.sessions.get(user)
     }
 
+    /// Whether `group` is `ancestor` itself or one of its subgroups, at any
+    /// depth (A2, A3). An unknown `group` is within nothing.
+    pub fn is_within(&self, group: &str, ancestor: &str) -> bool {
+        let mut at = self.group(group);
+        // Load refuses cycles; the bound only keeps a bad state from looping.
+        for _ in 0..=self.groups.len() {
+            match at {
+                Some(g) if g.id == ancestor => return true,
+                Some(g) => at = g.parent.as_deref().and_then(|p| self.group(p)),
+                None => return false,
+            }
+        }
+        false
+    }
+
+    /// The subgroups of `group` at any depth, each after its own subgroups
+    /// (the order they can be removed in), otherwise in the order of `groups`.
+    pub fn subgroups(&self, group: &str) -> Vec<&Group> {
+        let mut out = Vec::new();
+        self.collect_subgroups(group, &mut out, 0);
+        out
+    }
+
+    fn collect_subgroups<'a>(&'a self, group: &str, out: &mut Vec<&'a Group>, depth: usize) {
+        if depth > self.groups.len() {
+            return;
+        }
+        for g in self.groups.iter().filter(|g| g.parent.as_deref() == Some(group)) {
+            self.collect_subgroups(&g.id, out, depth + 1);
+            out.push(g);
+        }
+    }
+
+    /// Users in `group` or any of its subgroups, as permission group or user
+    /// group (A3: membership of a subgroup counts as membership of its
+    /// parent), in the order of `users`.
+    pub fn members(&self, group: &str) -> Vec<&User> {
+        let within = |id: &str| self.is_within(id, group);
+        self.users
+            .iter()
+            .filter(|u| u.permission_group.as_deref().is_some_and(within) || u.groups.iter().any(|g| within(g)))
+            .collect()
+    }
+
     /// Users holding `license`.
     pub fn assigned(&self, license: LicenseType) -> u32 {
         self.assigned[license.index()]
