@@ -73,8 +73,9 @@ fn require_wasm_target() -> Result<()> {
         .output()
         .context("asking rustc where the wasm32 standard library lives")?;
     let libdir = String::from_utf8_lossy(&output.stdout).trim().to_string();
-    let installed = output.status.success() && Path::new(&libdir).join("libcore.rlib").exists()
-        || std::fs::read_dir(&libdir)
+    // The target's standard library is there once `rustup target add` ran.
+    let installed = output.status.success()
+        && std::fs::read_dir(&libdir)
             .map(|dir| dir.flatten().any(|e| e.file_name().to_string_lossy().starts_with("libcore-")))
             .unwrap_or(false);
     if !installed {
