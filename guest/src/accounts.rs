@@ -225,8 +225,10 @@ pub fn block_user(state: &State, actor: &User, u: &User) -> Decision {
     }
 }
 
-/// Rules A4 and A5: `actor` unblocks `u`, whose account becomes active
-/// again. That takes a seat and needs a password, as an activation (S1).
+/// Rules A4 and A5: `actor` unblocks `u`. The account becomes active
+/// again when S1 allows (a free seat and a password); otherwise it becomes
+/// inactive, and the administrator activates it once S1 allows. Unblocking
+/// itself is never refused for a seat.
 pub fn unblock_user(state: &State, actor: &User, u: &User) -> Decision {
     if let Some(refusal) = may_manage_users(state, actor, "unblock users") {
         return refusal;
@@ -237,9 +239,10 @@ pub fn unblock_user(state: &State, actor: &User, u: &User) -> Decision {
             Decision::allow("A5", format!("user `{}` is not blocked", u.id))
         }
         AccountState::Blocked => match seats::activation_refusal(state, u) {
-            Some(refusal) => refusal,
             None => Decision::allow("A5", format!("user `{}` unblocked: the account is active again", u.id))
                 .with_effects(vec![set_state(u, AccountState::Active)]),
+            Some(why) => Decision::allow("A5", format!("user `{}` unblocked but left inactive: {}", u.id, why.message))
+                .with_effects(vec![set_state(u, AccountState::Inactive)]),
         },
     }
 }
@@ -644,10 +647,16 @@ mod tests {
         let d = create_user(&s, u(&s, "boss"), &person("n2", "agents", &[POSITION_GROUP], "202"), at(NOW));
         s.apply(&d.effects).expect("n2");
         let d = unblock_user(&s, u(&s, "boss"), u(&s, "agent"));
-        assert_eq!((d.code, d.rule.as_str()), (Code::SeatLimitReached, "S1"));
-        s.apply(&crate::seats::deactivate(&s, u(&s, "n2")).effects).expect("deactivate");
-        let d = unblock_user(&s, u(&s, "boss"), u(&s, "agent"));
         assert_eq!((d.allow, d.rule.as_str()), (true, "A5"));
+        assert_eq!(d.effects, vec![set_state(u(&s, "agent"), AccountState::Inactive)], "no free seat: inactive");
+        assert_eq!(
+            d.message,
+            "user `agent` unblocked but left inactive: all 4 active user accounts are in use; deactivate an account first"
+        );
+        s.apply(&crate::seats::deactivate(&s, u(&s, "n2")).effects).expect("deactivate");
+        s.apply(&block_user(&s, u(&s, "boss"), u(&s, "agent")).effects).expect("blocked again");
+        let d = unblock_user(&s, u(&s, "boss"), u(&s, "agent"));
+        assert_eq!(d.effects, vec![set_state(u(&s, "agent"), AccountState::Active)], "a free seat: active");
         assert!(unblock_user(&s, u(&s, "boss"), u(&s, "n2")).effects.is_empty(), "not blocked");
     }
 

@@ -175,6 +175,7 @@ fn idle_text(session: &Session, now: Instant) -> String {
 
 fn seats_message(what: &str, active: u32, state: &State) -> String {
     match state.settings().max_active_users {
+        u32::MAX if active == 1 => format!("{what}: 1 active account"),
         u32::MAX => format!("{what}: {active} active accounts"),
         max => format!("{what}: {active} of {max} active accounts"),
     }
