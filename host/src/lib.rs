@@ -16,11 +16,16 @@
 pub mod error;
 pub mod policy;
 pub mod render;
+pub mod roster;
 pub mod scenario;
+pub mod whatif;
 
 pub use error::{Error, ErrorKind, Result};
 pub use policy::{Evaluator, LoadedOrg, Policy};
 pub use scenario::Scenario;
+
+/// How `check` and `what-if` name the organisation when no `--org` is given.
+pub const DEFAULT_ORG: &str = "the default organisation";
 
 /// Feeds a scenario's events in order, applying each decision's effects
 /// before the next event, and returns one JSON line per event.

@@ -1,12 +1,16 @@
 //! The `turnstile` command line. Each subcommand's flags are documented
 //! where they are defined; `turnstile help <command>` prints them.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use clap::{Parser, Subcommand};
-use turnstile::{Error, Evaluator, Policy, Result, scenario};
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use turnstile::{Error, Evaluator, Policy, Result, roster, scenario, whatif};
+use turnstile_policy::calendar::parse_rfc3339;
+use turnstile_policy::model::{LicenseType, Settings};
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -49,6 +53,92 @@ enum Command {
         #[arg(long)]
         native: bool,
     },
+    /// Check a licence CSV file (rules C1-C4) before importing it.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  turnstile check examples/licenses.csv\n",
+        "  turnstile check examples/licenses.csv --org examples/org.json --users examples/users.csv\n\n",
+        "The file starts with \"Id\",\"Full Name\",\"Email\",\"Standard\",\"Inspections\"; a licence\n",
+        "cell is `Assigned` or empty (a users listing may also say `Disabled` or `Unassigned`\n",
+        "and carry \"Last Sync\",\"Assigned At\",\"Temporary Since\",\"External\").\n",
+        "Warnings (trailing blank lines, a byte order mark, CRLF line ends, a row with both\n",
+        "licences assigned) and errors are printed on standard error as FILE:LINE:COLUMN.\n",
+        "Without --org the purchased licence counts are not checked.\n\n",
+        "Exit status:\n",
+        "  0  the file can be imported (warnings may have been printed)\n",
+        "  1  it can't: every error is printed as FILE:LINE:COLUMN: message\n",
+        "  2  usage error: a bad flag, or FILE, --org or --users can't be read or used\n",
+        "  3  the policy component failed (a defect: please report it)",
+    ))]
+    Check {
+        /// The licence import file (or a users listing) to check.
+        file: PathBuf,
+        /// The organisation (the `org` object of a scenario, JSON): enables the
+        /// "more assigned than purchased" check against its `licenses`.
+        #[arg(long, value_name = "ORG.json")]
+        org: Option<PathBuf>,
+        /// The users listing the file would be imported onto: every Id must be
+        /// in it, and the purchased counts are checked on the imported result.
+        #[arg(long, value_name = "USERS.csv")]
+        users: Option<PathBuf>,
+        /// Load this policy component instead of the embedded one.
+        #[arg(long, value_name = "FILE", conflicts_with = "native")]
+        policy: Option<PathBuf>,
+        /// Check with the natively linked rules instead of the component.
+        #[arg(long)]
+        native: bool,
+    },
+    /// Ask what a settings change would do to every user of a users listing.
+    #[command(name = "what-if", after_help = concat!(
+        "Examples:\n",
+        "  turnstile what-if --users examples/users.csv --org examples/org.json \\\n",
+        "      --set auto_assign=true --at 2026-11-22T10:00:00Z\n",
+        "  turnstile what-if --users users.csv --set licenses.standard=50 --format json\n",
+        "  turnstile what-if --users users.csv --set inactive_days=60 --out-users after.csv\n\n",
+        "Every user syncs once at --at, in the file's row order, twice: under the\n",
+        "organisation as given (before) and with the --set changes (after), each side with\n",
+        "its own state, so auto-assignment and auto-free play out as they would. Every\n",
+        "decision comes from the policy component. Output: `table` (a summary and the users\n",
+        "whose outcome changes), `json` (one line per changed user, then a summary line) or\n",
+        "`csv` (the changed users). A progress bar is drawn on standard error for long runs\n",
+        "when it is a terminal.\n\n",
+        "Exit status:\n",
+        "  0  answered\n",
+        "  2  an input can't be used (errors name FILE:LINE:COLUMN, or the --set), or a bad flag\n",
+        "  3  the policy component failed (a defect: please report it)",
+    ))]
+    WhatIf {
+        /// The users listing: the five licence columns, optionally "Last Sync",
+        /// "Assigned At", "Temporary Since" and "External".
+        #[arg(long, value_name = "USERS.csv")]
+        users: PathBuf,
+        /// The organisation (the `org` object of a scenario, JSON); absent
+        /// fields and a missing file mean the defaults of rules.md.
+        #[arg(long, value_name = "ORG.json")]
+        org: Option<PathBuf>,
+        /// Change one organisation field by its dotted path for the "after"
+        /// side, e.g. auto_assign=true, licenses.standard=50, inactive_days=60.
+        /// Repeatable; applied in order.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// The instant every user syncs at (RFC 3339); default: now.
+        #[arg(long, value_name = "INSTANT")]
+        at: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Write the after-state as a users listing (accepted by `check`, and
+        /// importing it gives the same licences back).
+        #[arg(long, value_name = "FILE")]
+        out_users: Option<PathBuf>,
+        /// Load this policy component instead of the embedded one.
+        #[arg(long, value_name = "FILE", conflicts_with = "native")]
+        policy: Option<PathBuf>,
+        /// Decide with the natively linked rules instead of the component
+        /// (same rules; for comparison).
+        #[arg(long)]
+        native: bool,
+    },
     /// Write the embedded policy component, for other hosts (Python, JavaScript, ...).
     #[command(after_help = "Example:\n  turnstile component --out turnstile.wasm\n  python3 -c \"import wasmtime\"  # then load turnstile.wasm")]
     Component {
@@ -58,11 +148,26 @@ enum Command {
     },
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run { file, policy, native } => run(&file, policy, native),
         Command::Component { out } => component(&out),
+        Command::Check { file, org, users, policy, native } => match check(&file, org, users, policy, native) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
+        Command::WhatIf { users, org, set, at, format, out_users, policy, native } => {
+            what_if(WhatIfArgs { users, org, set, at, format, out_users, policy, native })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -93,6 +198,160 @@ fn run(file: &str, policy: Option<PathBuf>, native: bool) -> Result<()> {
         }
     }
     let _ = out.flush();
+    Ok(())
+}
+
+fn evaluator(policy: Option<PathBuf>, native: bool) -> Result<Evaluator> {
+    Ok(if native {
+        Evaluator::Native
+    } else {
+        Evaluator::Component(match policy {
+            Some(path) => Policy::from_file(&path)?,
+            None => Policy::embedded()?,
+        })
+    })
+}
+
+/// The organisation of `--org` (text and settings), or the defaults.
+fn read_org(org: Option<&PathBuf>) -> Result<(String, String, Settings)> {
+    match org {
+        Some(path) => {
+            let name = path.display().to_string();
+            let text = std::fs::read_to_string(path).map_err(|e| Error::input(&name, e))?;
+            let settings = scenario::parse_org(&text, &name)?;
+            Ok((text, name, settings))
+        }
+        None => Ok(("{}".into(), turnstile::DEFAULT_ORG.into(), Settings::default())),
+    }
+}
+
+/// Reads a licence file; its warnings are printed at once.
+fn read_roster(path: &PathBuf) -> Result<roster::Read> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| Error::input(&name, e))?;
+    let read = roster::read(&bytes, &name);
+    for w in &read.warnings {
+        eprintln!("{w}");
+    }
+    Ok(read)
+}
+
+/// `turnstile check`: `Ok(true)` when the file can be imported.
+fn check(file: &PathBuf, org: Option<PathBuf>, users: Option<PathBuf>, policy: Option<PathBuf>, native: bool) -> Result<bool> {
+    let evaluator = evaluator(policy, native)?;
+    let settings = match &org {
+        Some(_) => Some(read_org(org.as_ref())?),
+        None => None,
+    };
+    let listing = match &users {
+        Some(path) => {
+            let read = read_roster(path)?;
+            if !read.ok() {
+                let lines: Vec<String> = read.errors.iter().map(ToString::to_string).collect();
+                return Err(Error::input(path.display(), format!("the --users listing can't be used:\n{}", lines.join("\n"))));
+            }
+            Some(read.roster)
+        }
+        None => None,
+    };
+    let read = read_roster(file)?;
+    let mut errors = read.errors;
+    if let Some(listing) = &listing {
+        errors.extend(roster::unknown_ids(&read.roster, listing));
+        errors.sort_by_key(|d| (d.line, d.column));
+    }
+    if errors.is_empty() {
+        let org = settings.as_ref().map(|(_, name, s)| (s, name.as_str()));
+        match roster::import(&evaluator, org, listing.as_ref(), &read.roster)? {
+            Ok(population) => {
+                let held = |l| population.users.iter().filter(|u| u.held_license() == Some(l)).count();
+                println!(
+                    "{}: {} rows can be imported; afterwards {} standard and {} inspections licences are assigned",
+                    file.display(),
+                    read.roster.rows.len(),
+                    held(LicenseType::Standard),
+                    held(LicenseType::Inspections),
+                );
+                if settings.is_none() {
+                    eprintln!("{}: note: without --org the purchased licence counts were not checked", file.display());
+                }
+                return Ok(true);
+            }
+            Err(located) => errors = located,
+        }
+    }
+    for e in &errors {
+        eprintln!("{e}");
+    }
+    let noun = if errors.len() == 1 { "error" } else { "errors" };
+    eprintln!("{}: {} {noun}; nothing can be imported", file.display(), errors.len());
+    Ok(false)
+}
+
+struct WhatIfArgs {
+    users: PathBuf,
+    org: Option<PathBuf>,
+    set: Vec<String>,
+    at: Option<String>,
+    format: Format,
+    out_users: Option<PathBuf>,
+    policy: Option<PathBuf>,
+    native: bool,
+}
+
+fn what_if(a: WhatIfArgs) -> Result<()> {
+    let evaluator = evaluator(a.policy, a.native)?;
+    let (org_text, org_source, before) = read_org(a.org.as_ref())?;
+    let mut org_value: serde_json::Value = serde_json::from_str(&org_text).map_err(|e| Error::input(&org_source, e))?;
+    for spec in &a.set {
+        whatif::apply_set(&mut org_value, spec)?;
+    }
+    let after = scenario::parse_org(&org_value.to_string(), "--set")?;
+    let at = match &a.at {
+        Some(text) => parse_rfc3339(text).map_err(|e| Error::input("--at", e))?,
+        None => SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_err(|e| Error::input("the system clock", e))?
+            .as_secs() as i64,
+    };
+    let progress = if io::stderr().is_terminal() {
+        ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+    } else {
+        ProgressBar::hidden()
+    };
+    if let Ok(style) = ProgressStyle::with_template("{msg:>7} [{bar:40}] {pos}/{len} syncs ({eta} left)") {
+        progress.set_style(style.progress_chars("=> "));
+    }
+    let source = a.users.display().to_string();
+    let read = read_roster(&a.users)?;
+    if !read.ok() {
+        let lines: Vec<String> = read.errors.iter().map(ToString::to_string).collect();
+        return Err(Error::input(&source, format!("the users listing can't be used:\n{}", lines.join("\n"))));
+    }
+    let rows = read.roster.rows;
+    let mut users = Vec::with_capacity(rows.len());
+    let mut lines = Vec::with_capacity(rows.len());
+    for row in rows {
+        lines.push(row.line);
+        users.push(row.user);
+    }
+    let question = whatif::Question { source, users, lines, org_source, before, after, changes: a.set, at };
+    let answer = whatif::evaluate(&evaluator, question, a.out_users.is_some(), &progress)?;
+    if let (Some(path), Some(after_users)) = (&a.out_users, &answer.after_users) {
+        let file = std::fs::File::create(path).map_err(|e| Error::input(path.display(), e))?;
+        let mut w = io::BufWriter::new(file);
+        roster::write_listing(&mut w, after_users)
+            .and_then(|()| w.flush())
+            .map_err(|e| Error::input(path.display(), e))?;
+    }
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let written = match a.format {
+        Format::Table => whatif::write_table(&mut out, &answer),
+        Format::Json => whatif::write_json(&mut out, &answer),
+        Format::Csv => whatif::write_csv(&mut out, &answer),
+    };
+    // A reader that went away (e.g. `| head`) is not an error.
+    let _ = written.and_then(|()| out.flush());
     Ok(())
 }
 

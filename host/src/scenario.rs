@@ -161,6 +161,24 @@ pub const EVENT_KINDS: &[&str] = &[
     "delete_group", "save_features", "set_app_toggle", "set_plan", "call", "sms",
 ];
 
+/// Reads the `org` object of a scenario on its own (`turnstile what-if
+/// --org`, `turnstile check --org`); absent fields keep the defaults of
+/// rules.md. `source` names the file in errors.
+pub fn parse_org(text: &str, source: &str) -> Result<Settings> {
+    let mut json = serde_json::Deserializer::from_str(text);
+    let place = |line: usize, column: usize| format!("{source}:{line}:{column}");
+    let org: OrgFile = serde_path_to_error::deserialize(&mut json).map_err(|e| {
+        let inner = e.inner();
+        let path = e.path().to_string();
+        let message = inner.to_string();
+        let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+        let place = place(inner.line(), inner.column());
+        if path == "." { Error::input(place, message) } else { Error::input(place, format!("org.{path}: {message}")) }
+    })?;
+    json.end().map_err(|e| Error::input(place(e.line(), e.column()), "trailing characters after the org object"))?;
+    Ok(org.into_settings())
+}
+
 /// Every user and group an event names must exist by then: in `users`, or
 /// created by an earlier `create_user`; in `groups`, or the Position group.
 fn check_references(scenario: &Scenario) -> Result<()> {
