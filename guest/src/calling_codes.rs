@@ -27,8 +27,9 @@
 
 /// (calling code, who it is assigned to), sorted by code.
 pub const CALLING_CODES: &[(&str, &str)] = &[
-    // Zone 1: the North American Numbering Plan, one calling code.
-    ("1", "North American Numbering Plan (United States, Canada, Caribbean)"),
+    // Zone 1: the North American Numbering Plan (United States, Canada and most of
+    // the Caribbean: Bahamas +1 242, Jamaica +1 876, Guam +1 671, ...), one calling code.
+    ("1", "North American Numbering Plan"),
     // Zone 2: Africa and a few islands.
     ("20", "Egypt"),
     ("211", "South Sudan"),
@@ -77,7 +78,8 @@ pub const CALLING_CODES: &[(&str, &str)] = &[
     ("258", "Mozambique"),
     ("260", "Zambia"),
     ("261", "Madagascar"),
-    ("262", "French Departments and Territories in the Indian Ocean (Réunion, Mayotte)"),
+    // Réunion and Mayotte.
+    ("262", "French Departments and Territories in the Indian Ocean"),
     ("263", "Zimbabwe"),
     ("264", "Namibia"),
     ("265", "Malawi"),
@@ -144,7 +146,7 @@ pub const CALLING_CODES: &[(&str, &str)] = &[
     ("48", "Poland"),
     ("49", "Germany"),
     // Zone 5: Central and South America.
-    ("500", "Falkland Islands (Malvinas)"),
+    ("500", "Falkland Islands"),
     ("501", "Belize"),
     ("502", "Guatemala"),
     ("503", "El Salvador"),
@@ -162,7 +164,7 @@ pub const CALLING_CODES: &[(&str, &str)] = &[
     ("56", "Chile"),
     ("57", "Colombia"),
     ("58", "Venezuela"),
-    ("590", "Guadeloupe (French Departments and Territories)"),
+    ("590", "Guadeloupe"),
     ("591", "Bolivia"),
     ("592", "Guyana"),
     ("593", "Ecuador"),
@@ -205,9 +207,9 @@ pub const CALLING_CODES: &[(&str, &str)] = &[
     ("7", "Russian Federation, Kazakhstan"),
     // Zone 8: East Asia and global services.
     ("800", "International Freephone Service"),
-    ("808", "International Shared Cost Service (ISCS)"),
+    ("808", "International Shared Cost Service"),
     ("81", "Japan"),
-    ("82", "Korea (Republic of)"),
+    ("82", "Korea, Republic of"),
     ("84", "Viet Nam"),
     ("850", "Democratic People's Republic of Korea"),
     ("852", "Hong Kong, China"),
@@ -216,9 +218,9 @@ pub const CALLING_CODES: &[(&str, &str)] = &[
     ("856", "Lao People's Democratic Republic"),
     ("86", "China"),
     ("870", "Inmarsat SNAC"),
-    ("878", "Universal Personal Telecommunication Service (UPT)"),
+    ("878", "Universal Personal Telecommunication Service"),
     ("880", "Bangladesh"),
-    ("881", "Global Mobile Satellite System (GMSS), shared code"),
+    ("881", "Global Mobile Satellite System, shared code"),
     ("882", "International Networks, shared code"),
     ("883", "International Networks, shared code"),
     ("886", "Taiwan, China"),
@@ -248,7 +250,7 @@ pub const CALLING_CODES: &[(&str, &str)] = &[
     ("975", "Bhutan"),
     ("976", "Mongolia"),
     ("977", "Nepal"),
-    ("979", "International Premium Rate Service (IPRS)"),
+    ("979", "International Premium Rate Service"),
     ("98", "Iran"),
     ("991", "Trial of a proposed new international telecommunication public correspondence service, shared code"),
     ("992", "Tajikistan"),

@@ -183,7 +183,7 @@ pub fn save_features(state: &State, u: &User, features: &Features) -> Decision {
         let mut d = Decision::deny(
             Code::InvalidNumber,
             "F1",
-            format!("{} of the allowed country codes: nothing saved", bad.join("; ")),
+            format!("allowed country codes must be ITU-T E.164 calling codes: {}; nothing saved", bad.join("; ")),
         );
         d.violations = bad;
         return d;
@@ -200,13 +200,26 @@ pub fn save_features(state: &State, u: &User, features: &Features) -> Decision {
     let updated = User { features: features.clone(), ..u.clone() };
     let after = effective_config(plan, &updated);
     let mut effects = vec![Effect::SaveFeatures(UserFeatures { user: u.id.clone(), features })];
-    let message = if before == after {
+    let mut message = if before == after {
         "features saved; the effective configuration is unchanged".to_string()
     } else {
         let change = describe_change(&before, &after);
         effects.push(config_changed(u, after.clone()));
         format!("features saved; the user {change}")
     };
+    // The user's own switch wins over the administrator's (F2): say so.
+    let off_in_app: Vec<&str> = [
+        ("recording", after.calls && plan.is_some_and(|p| p.recording) && updated.features.recording && !updated.app.recording),
+        ("the CRM overlay", updated.features.crm_overlay && !updated.app.crm_overlay),
+    ]
+    .iter()
+    .filter(|(_, off)| *off)
+    .map(|(name, _)| *name)
+    .collect();
+    if !off_in_app.is_empty() {
+        let (verb, it) = if off_in_app.len() == 1 { ("stays", "it") } else { ("stay", "them") };
+        message = format!("{message} ({} {verb} off: the user switched {it} off in the app)", off_in_app.join(" and "));
+    }
     let mut d = Decision::allow("F1", message).with_effects(effects);
     if after.country_filter && after.allowed_countries.is_empty() && (after.calls || after.sms) {
         d = d.with_detail("the country filter is on with no allowed codes: every call and SMS will be refused");
@@ -368,14 +381,17 @@ pub fn call(state: &State, u: &User, to: &str, direction: Direction) -> Decision
         Ok(n) => n,
         Err(denial) => return denial,
     };
-    let what = format!("{} call", direction.name());
     if direction == Direction::Outbound {
-        if let Some(denial) = filtered(&config, &n, "F3", &what) {
+        if let Some(denial) = filtered(&config, &n, "F3", "outbound call") {
             return denial;
         }
     }
+    let what = match direction {
+        Direction::Outbound => "outbound call to",
+        Direction::Inbound => "inbound call from",
+    };
     let recorded = if config.recording { "recorded" } else { "not recorded" };
-    let mut d = Decision::allow("F3", format!("{what} with {} ({}) allowed, {recorded}", n.international(), n.area));
+    let mut d = Decision::allow("F3", format!("{what} {} ({}) allowed, {recorded}", n.international(), n.area));
     d.record = Some(config.recording);
     d.calling_code = Some(n.calling_code.to_string());
     d

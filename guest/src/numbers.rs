@@ -76,8 +76,7 @@ impl fmt::Display for NumberError {
             ),
             NumberError::NoDigits => write!(f, "no digits after the international prefix"),
             NumberError::UnknownCallingCode(digits) => {
-                let start: String = digits.chars().take(3).collect();
-                write!(f, "+{start}… starts with no assigned ITU-T E.164 country calling code")
+                write!(f, "+{digits} starts with no assigned ITU-T E.164 country calling code")
             }
             NumberError::UnknownHomeCode(code) => write!(
                 f,
@@ -331,6 +330,7 @@ mod tests {
         assert!(is_calling_code("48") && is_calling_code("1") && is_calling_code("420"));
         assert!(!is_calling_code("1242") && !is_calling_code("42") && !is_calling_code("") && !is_calling_code("+48"));
         assert_eq!(calling_code("4212"), Some(("421", "Slovakia")));
+        assert_eq!(calling_code("12425550100"), Some(("1", "North American Numbering Plan")));
         assert_eq!(calling_code("é"), None); // non-ASCII never panics
     }
 }
