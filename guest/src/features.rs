@@ -333,10 +333,14 @@ fn feature_denial(state: &State, u: &User, rule: &str, what: &str) -> Decision {
     }
 }
 
-/// Rule F5 inside F3/F4: the number, or the `INVALID_NUMBER` denial.
-fn number(state: &State, to: &str) -> Result<Number, Decision> {
+/// Rule F5 inside F3/F4: the number `to`, in the organisation's home code.
+fn number(state: &State, to: &str) -> Result<Number, numbers::NumberError> {
     numbers::parse(to, &state.settings().home_country_code)
-        .map_err(|e| Decision::deny(Code::InvalidNumber, "F5", format!("`{to}` is not a phone number: {e}")))
+}
+
+/// Rule F5: the `INVALID_NUMBER` denial.
+fn invalid_number(to: &str, e: numbers::NumberError) -> Decision {
+    Decision::deny(Code::InvalidNumber, "F5", format!("`{to}` is not a phone number: {e}"))
 }
 
 /// The filter check of F3/F4: `Some(denial)` when the filter is in force and
@@ -379,12 +383,15 @@ pub fn call(state: &State, u: &User, to: &str, direction: Direction) -> Decision
     }
     let n = match number(state, to) {
         Ok(n) => n,
-        Err(denial) => return denial,
+        Err(e) => return invalid_number(to, e),
     };
-    if direction == Direction::Outbound {
-        if let Some(denial) = filtered(&config, &n, "F3", "outbound call") {
-            return denial;
-        }
+    // Inbound calls skip the country filter.
+    let denial = match direction {
+        Direction::Outbound => filtered(&config, &n, "F3", "outbound call"),
+        Direction::Inbound => None,
+    };
+    if let Some(denial) = denial {
+        return denial;
     }
     let what = match direction {
         Direction::Outbound => "outbound call to",
@@ -416,7 +423,7 @@ pub fn sms(state: &State, u: &User, to: &str) -> Decision {
     }
     let n = match number(state, to) {
         Ok(n) => n,
-        Err(denial) => return denial,
+        Err(e) => return invalid_number(to, e),
     };
     if let Some(denial) = filtered(&config, &n, "F4", "SMS") {
         return denial;

@@ -326,6 +326,26 @@ mod tests {
     }
 
     #[test]
+    fn no_text_makes_it_panic() {
+        // Every 1- to 3-character text over an alphabet of awkward characters.
+        let alphabet = ['+', '0', '4', '8', '1', ' ', '-', '(', ')', 'é', '٥', '\u{0}', '.'];
+        let mut texts = vec![String::new()];
+        for _ in 0..3 {
+            let longer: Vec<String> =
+                texts.iter().flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}"))).collect();
+            texts.extend(longer);
+        }
+        for text in &texts {
+            for home in ["48", "1", "", "4", "é", "999"] {
+                let _ = parse(text, home);
+                let _ = calling_code(text);
+                let _ = is_calling_code(text);
+            }
+        }
+        assert_eq!(parse(&"9".repeat(10_000), "48"), Err(NumberError::TooLong(10_002)));
+    }
+
+    #[test]
     fn exact_calling_codes() {
         assert!(is_calling_code("48") && is_calling_code("1") && is_calling_code("420"));
         assert!(!is_calling_code("1242") && !is_calling_code("42") && !is_calling_code("") && !is_calling_code("+48"));
