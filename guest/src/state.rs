@@ -167,7 +167,9 @@ impl State {
     /// group (A3: membership of a subgroup counts as membership of its
     /// parent), in the order of `users`.
     pub fn members(&self, group: &str) -> Vec<&User> {
-        let within = |id: &str| self.is_within(id, group);
+        let mut ids: BTreeSet<&str> = self.subgroups(group).into_iter().map(|g| g.id.as_str()).collect();
+        ids.insert(group);
+        let within = |id: &str| ids.contains(id);
         self.users
             .iter()
             .filter(|u| u.permission_group.as_deref().is_some_and(within) || u.groups.iter().any(|g| within(g)))
