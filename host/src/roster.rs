@@ -611,18 +611,24 @@ pub fn import(
     population.users = state.users;
     match loaded {
         Ok(_) => Ok(Ok(population)),
-        Err(problems) => Ok(Err(locate(&problems, &population.users, &population.origin, settings, org_source))),
+        Err(problems) => {
+            Ok(Err(locate(&problems, &population.users, &population.origin, Some(&file.source), settings, org_source)))
+        }
     }
 }
 
 /// Places the engine's problems with a state built from CSV rows at the rows:
 /// `users[i]...` at user i's line; an over-assigned licence type (field
-/// `users`) at the first row, in file order, past the purchased count, in
-/// that type's column. The message is the engine's, unchanged.
+/// `users`) at the first holder past the purchased count, in that type's
+/// column, counting the users the imported file (`imported`) doesn't touch
+/// first and then the file's rows in order, so the error points at the
+/// import row that went over. The message is the engine's, unchanged: the
+/// host only finds the row.
 pub fn locate(
     problems: &[Problem],
     users: &[User],
     origin: &[(String, usize)],
+    imported: Option<&str>,
     settings: &Settings,
     org_source: &str,
 ) -> Vec<Diagnostic> {
@@ -643,9 +649,14 @@ pub fn locate(
                 continue;
             };
             let purchased = settings.licenses.purchased(license) as usize;
-            let over = users.iter().enumerate().filter(|(_, u)| u.held_license() == Some(license)).nth(purchased);
+            let mut order: Vec<usize> = (0..users.len()).collect();
+            if let Some(file) = imported {
+                order.sort_by_key(|&i| origin.get(i).map(|(f, line)| (f == file, *line)));
+            }
+            let holders = order.into_iter().filter(|&i| users.get(i).and_then(User::held_license) == Some(license));
+            let over = holders.clone().nth(purchased).or_else(|| holders.last()).unwrap_or(0);
             let column = if license == LicenseType::Standard { 4 } else { 5 };
-            out.push(at(over.map_or(0, |(i, _)| i), column, &p.message));
+            out.push(at(over, column, &p.message));
         } else {
             let field = p.field.strip_prefix("settings").map_or(p.field.clone(), |rest| format!("org{rest}"));
             out.push(Diagnostic {

@@ -117,7 +117,7 @@ fn pass(
         Err(problems) => {
             let origin: Vec<(String, usize)> = q.lines.iter().map(|&l| (q.source.clone(), l)).collect();
             let org_source = if side == "before" { q.org_source.clone() } else { format!("{} with --set", q.org_source) };
-            let located = roster::locate(&problems, &q.users, &origin, &settings, &org_source);
+            let located = roster::locate(&problems, &q.users, &origin, None, &settings, &org_source);
             let mut lines: Vec<String> = located.iter().map(ToString::to_string).collect();
             if q.org_source == crate::DEFAULT_ORG {
                 lines.push("(no --org given: the default organisation has no purchased licences)".into());

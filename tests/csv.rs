@@ -1,0 +1,559 @@
+//! Licence CSV files (rules C1–C4) and `turnstile check` / `turnstile
+//! what-if`: each C rule, the all-or-nothing import, an export→import round
+//! trip, and a what-if whose changes are worked out by hand from rules.md.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use indicatif::ProgressBar;
+use turnstile::roster::{self, Cell};
+use turnstile::{Evaluator, Policy, scenario, whatif};
+use turnstile_policy::calendar::parse_rfc3339;
+use turnstile_policy::model::{LicenseType, Selector, Settings, User};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn turnstile(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_turnstile"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("turnstile starts")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A temporary file with `content`, removed when dropped.
+struct Temp(PathBuf);
+
+impl Temp {
+    fn new(name: &str, content: &[u8]) -> Temp {
+        let dir = std::env::temp_dir().join(format!("turnstile-csv-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // Tests run in parallel: each file gets its own name.
+        let path = dir.join(format!("{n}-{name}"));
+        std::fs::File::create(&path).unwrap().write_all(content).unwrap();
+        Temp(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+const HEADER: &str = "\"Id\",\"Full Name\",\"Email\",\"Standard\",\"Inspections\"\n";
+
+/// The sample of seed 001, exactly as printed there.
+const SEED_SAMPLE: &str = concat!(
+    "\"Id\",\"Full Name\",\"Email\",\"Standard\",\"Inspections\"\n",
+    "\"1a75199f-a48b-40d4-b9bc-2ea05faa8197\",\"Matt Ford\",\"someone51@example.com\",\"\",\"Assigned\"\n",
+    "\"10ac88c8-2226-4a98-ae0c-b7f57df0c4d3\",\"Pete Porter\",\"someone57@example.com\",\"Assigned\",\"\"\n",
+    "\"1ac99e8f-824b-4b51-84ef-7ff55a555079\",\"Ralf Harper\",\"someone54@example.com\",\"Assigned\",\"Assigned\"\n",
+);
+
+fn component() -> Evaluator {
+    Evaluator::Component(Policy::embedded().unwrap())
+}
+
+fn org(json: &str) -> Settings {
+    scenario::parse_org(json, "org.json").unwrap()
+}
+
+fn held(users: &[User]) -> Vec<(String, Option<LicenseType>)> {
+    users.iter().map(|u| (u.id.clone(), u.held_license())).collect()
+}
+
+fn messages(read: &roster::Read) -> Vec<String> {
+    read.errors.iter().map(ToString::to_string).collect()
+}
+
+// ------------------------------------------------------------------ C1
+
+#[test]
+fn c1_the_seed_sample_with_a_trailing_blank_line_is_checked_and_can_be_imported() {
+    // examples/licenses.csv is the seed's sample plus the blank line many
+    // spreadsheets leave at the end.
+    let shipped = std::fs::read_to_string(root().join("examples/licenses.csv")).unwrap();
+    assert_eq!(shipped, format!("{SEED_SAMPLE}\n"));
+
+    let out = turnstile(&["check", "examples/licenses.csv"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("examples/licenses.csv:5:1: warning: trailing blank line ignored"), "{stderr}");
+    // C2 on Ralf Harper's row, at his Standard cell.
+    assert!(stderr.contains("examples/licenses.csv:4:78: warning: both Standard and Inspections"), "{stderr}");
+    assert!(text(&out.stdout).contains("3 rows can be imported"));
+
+    // With the organisation and onto the users listing it fits: still fine.
+    let out = turnstile(&["check", "examples/licenses.csv", "--org", "examples/org.json", "--users", "examples/users.csv"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn c1_bom_crlf_and_whitespace_only_trailing_lines_are_warnings_that_name_their_lines() {
+    let crlf = SEED_SAMPLE.replace('\n', "\r\n");
+    let bytes = format!("\u{feff}{crlf}  \r\n\t\r\n\r\n");
+    let read = roster::read(bytes.as_bytes(), "x.csv");
+    assert!(read.ok(), "{:?}", messages(&read));
+    let warnings: Vec<String> = read.warnings.iter().map(ToString::to_string).collect();
+    assert!(warnings.contains(&"x.csv:1:1: warning: UTF-8 byte order mark ignored".to_string()), "{warnings:?}");
+    assert!(warnings.contains(&"x.csv:1:1: warning: CRLF (Windows) line ends accepted".to_string()), "{warnings:?}");
+    assert!(warnings.contains(&"x.csv:5:1: warning: 3 trailing blank lines ignored (lines 5-7)".to_string()), "{warnings:?}");
+    // The rows read exactly as without BOM and CRLF.
+    let plain = roster::read(SEED_SAMPLE.as_bytes(), "y.csv");
+    assert_eq!(held(&users(&read)), held(&users(&plain)));
+    assert_eq!(read.roster.rows[2].user.name, "Ralf Harper");
+}
+
+#[test]
+fn c1_a_blank_line_in_the_middle_is_not_trailing_and_is_an_error() {
+    let bytes = format!("{HEADER}\"a\",\"A\",\"a@x\",\"Assigned\",\"\"\n\n\"b\",\"B\",\"b@x\",\"\",\"\"\n");
+    let read = roster::read(bytes.as_bytes(), "x.csv");
+    assert_eq!(read.errors.len(), 1, "{:?}", messages(&read));
+    assert!(messages(&read)[0].starts_with("x.csv:3:1: wrong field count: blank line"), "{:?}", messages(&read));
+}
+
+fn users(read: &roster::Read) -> Vec<User> {
+    read.roster.rows.iter().map(|r| r.user.clone()).collect()
+}
+
+// ------------------------------------------------------------------ C2
+
+#[test]
+fn c2_both_assigned_is_taken_as_inspections_with_a_warning() {
+    let read = roster::read(SEED_SAMPLE.as_bytes(), "s.csv");
+    assert!(read.ok());
+    let ralf = &read.roster.rows[2];
+    assert_eq!(ralf.line, 4);
+    assert_eq!(ralf.user.held_license(), Some(LicenseType::Inspections));
+    assert_eq!(ralf.user.standard, Selector::Unassigned);
+    assert_eq!(ralf.inspections, Cell::Assigned);
+    assert_eq!(read.warnings.len(), 1);
+    assert_eq!((read.warnings[0].line, read.warnings[0].column), (4, 78));
+    // Imported: two Inspections, one Standard.
+    let population = roster::import(&component(), None, None, &read.roster).unwrap().unwrap();
+    let count = |l| population.users.iter().filter(|u| u.held_license() == Some(l)).count();
+    assert_eq!((count(LicenseType::Standard), count(LicenseType::Inspections)), (1, 2));
+}
+
+// ------------------------------------------------------------------ C3
+
+/// Checks `file` (given as text) with extra args; must exit 1 with exactly
+/// these error lines (after replacing FILE with its path), then the tally.
+fn check_fails(file: &str, extra: &[&str], expected: &[&str]) {
+    let f = Temp::new("check.csv", file.as_bytes());
+    let mut args = vec!["check", f.path()];
+    args.extend_from_slice(extra);
+    let out = turnstile(&args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| !l.contains(": warning: ")).collect();
+    let mut want: Vec<String> = expected.iter().map(|e| e.replace("FILE", f.path())).collect();
+    let noun = if expected.len() == 1 { "error" } else { "errors" };
+    want.push(format!("{}: {} {noun}; nothing can be imported", f.path(), expected.len()));
+    assert_eq!(errors, want);
+    assert_eq!(text(&out.stdout), "", "nothing is reported as importable");
+}
+
+#[test]
+fn c3_wrong_header_names_the_column() {
+    check_fails(
+        "\"Id\",\"Name\",\"Email\",\"Standard\",\"Inspections\"\n\"a\",\"A\",\"a@x\",\"\",\"\"\n",
+        &[],
+        &["FILE:1:6: wrong header: column 2 is `Name`, expected `Full Name`; the header is \"Id\",\"Full Name\",\"Email\",\"Standard\",\"Inspections\""],
+    );
+    check_fails(
+        "\"Id\",\"Full Name\",\"Email\",\"Standard\"\n",
+        &[],
+        &["FILE:1:36: wrong header: missing column `Inspections`; the header is \"Id\",\"Full Name\",\"Email\",\"Standard\",\"Inspections\""],
+    );
+    check_fails("", &[], &["FILE:1:1: wrong header: the file is empty; expected \"Id\",\"Full Name\",\"Email\",\"Standard\",\"Inspections\""]);
+}
+
+#[test]
+fn c3_every_row_error_is_listed_with_line_and_column() {
+    let file = format!(
+        "{HEADER}{}{}{}{}{}",
+        "\"a\",\"A\",\"a@x\",\"Assigned\",\"\"\n",      // 2: fine
+        "\"b\",\"B\",\"b@x\",\"Assigned\"\n",           // 3: four fields
+        "\"c\",\"C\",\"c@x\",\"Yes\",\"\"\n",           // 4: unknown value at column 15
+        "\"a\",\"A again\",\"a@x\",\"\",\"\"\n",        // 5: duplicate of line 2
+        "\"d\",\"D, Jr.\",\"d@x\",\"\",\"\",\"extra\"\n", // 6: six fields, the sixth at column 26
+    );
+    check_fails(
+        &file,
+        &[],
+        &[
+            "FILE:3:25: wrong field count: expected 5 fields, found 4",
+            "FILE:4:15: unknown licence value `Yes` in Standard: expected `Assigned`, `Unassigned`, `Disabled` or empty",
+            "FILE:5:1: duplicate Id `a` (first on line 2)",
+            "FILE:6:26: wrong field count: expected 5 fields, found 6",
+        ],
+    );
+}
+
+#[test]
+fn c3_bad_instants_in_the_listing_columns() {
+    let file = concat!(
+        "\"Id\",\"Full Name\",\"Email\",\"Standard\",\"Inspections\",\"Last Sync\",\"External\"\n",
+        "\"a\",\"A\",\"a@x\",\"Assigned\",\"\",\"2026-11-31T10:00:00Z\",\"false\"\n",
+        "\"b\",\"B\",\"b@x\",\"\",\"\",\"yesterday\",\"maybe\"\n",
+    );
+    check_fails(
+        file,
+        &[],
+        &[
+            "FILE:2:29: bad instant in Last Sync: `2026-11-31T10:00:00Z` is not an RFC 3339 instant (no such date), e.g. 2026-11-22T10:00:00Z",
+            "FILE:3:21: bad instant in Last Sync: `yesterday` is not an RFC 3339 instant (too short), e.g. 2026-11-22T10:00:00Z",
+            "FILE:3:33: bad External value `maybe`: expected `true`, `false` or empty",
+        ],
+    );
+}
+
+#[test]
+fn c3_unknown_ids_against_the_users_listing() {
+    let file = format!(
+        "{HEADER}\"1a75199f-a48b-40d4-b9bc-2ea05faa8197\",\"Matt Ford\",\"m@x\",\"\",\"Assigned\"\n\"nobody\",\"N\",\"n@x\",\"Assigned\",\"\"\n"
+    );
+    check_fails(&file, &["--users", "examples/users.csv"], &["FILE:3:1: unknown Id `nobody`: no such user in examples/users.csv"]);
+}
+
+#[test]
+fn c3_more_assigned_than_purchased_says_how_many_over_per_type_from_the_engine() {
+    let org = Temp::new("org.json", br#"{"licenses": {"standard": 1, "inspections": 1}}"#);
+    let file = format!(
+        "{HEADER}{}{}{}{}{}",
+        "\"a\",\"A\",\"a@x\",\"Assigned\",\"\"\n",
+        "\"b\",\"B\",\"b@x\",\"Assigned\",\"\"\n", // line 3: the second Standard, one over
+        "\"c\",\"C\",\"c@x\",\"Assigned\",\"\"\n",
+        "\"d\",\"D\",\"d@x\",\"\",\"Assigned\"\n",
+        "\"e\",\"E\",\"e@x\",\"Assigned\",\"Assigned\"\n", // line 6: C2 makes it the second Inspections
+    );
+    check_fails(
+        &file,
+        &["--org", org.path()],
+        &[
+            "FILE:3:4: 3 standard licences assigned but 1 purchased (2 over)",
+            "FILE:6:5: 2 inspections licences assigned but 1 purchased (1 over)",
+        ],
+    );
+}
+
+#[test]
+fn c3_usage_errors_exit_2() {
+    let out = turnstile(&["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = turnstile(&["check", "no/such/file.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no/such/file.csv"), "{}", text(&out.stderr));
+    let bad_org = Temp::new("bad-org.json", br#"{"licenses": {"standard": "two"}}"#);
+    let out = turnstile(&["check", "examples/licenses.csv", "--org", bad_org.path()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("org.licenses.standard"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn c3_quoted_fields_keep_their_columns_across_commas_quotes_and_line_breaks() {
+    let file = format!(
+        "{HEADER}\"a\",\"Ford, \"\"Matt\"\"\",\"m@x\",\"\",\"Assigned\"\n\"b\",\"Two\nLines\",\"b@x\",\"Nope\",\"\"\n\"c\",\"C\",\"c\"x\",\"\",\"\"\n"
+    );
+    let read = roster::read(file.as_bytes(), "q.csv");
+    assert_eq!(read.roster.rows[0].user.name, "Ford, \"Matt\"");
+    assert_eq!(
+        messages(&read),
+        vec![
+            // The second record starts on line 3; its Standard cell is on line 4, column 14.
+            "q.csv:4:14: unknown licence value `Nope` in Standard: expected `Assigned`, `Unassigned`, `Disabled` or empty",
+            "q.csv:5:12: unexpected character after a closing quote: a quote inside a field is written `\"\"`",
+        ]
+    );
+}
+
+#[test]
+fn reading_never_panics_on_any_prefix_or_damage() {
+    let sample = std::fs::read(root().join("examples/users.csv")).unwrap();
+    for end in 0..sample.len() {
+        let _ = roster::read(&sample[..end], "p.csv");
+    }
+    let mut damaged = sample.clone();
+    for (i, b) in [0xff, b'"', b',', b'\n', b'\r', 0x00].iter().cycle().take(400).enumerate() {
+        let at = (i * 7919) % damaged.len();
+        damaged[at] = *b;
+        let _ = roster::read(&damaged, "d.csv");
+    }
+    let read = roster::read(b"\"Id\",\"Full Name\"\xff", "u.csv");
+    assert_eq!(messages(&read), vec!["u.csv:1:17: not UTF-8 text: save the file as CSV UTF-8"]);
+}
+
+// ------------------------------------------------------------------ C4
+
+#[test]
+fn c4_import_is_all_or_nothing() {
+    let listing = roster::read(&std::fs::read(root().join("examples/users.csv")).unwrap(), "users.csv");
+    assert!(listing.ok());
+    let before = held(&users(&listing));
+    let settings = org(&std::fs::read_to_string(root().join("examples/org.json")).unwrap());
+
+    // Anna and Bob get Standard: 5 holders of 3 purchased. Nothing is applied.
+    let file = format!(
+        "{HEADER}\"3f1c2b7a-5d44-4e0b-9a61-0c8e2f7d9b10\",\"Anna Nowak\",\"\",\"Assigned\",\"\"\n\"7b9e4d21-0a3c-4f5e-8d17-6e2c1a9f3b42\",\"Bob Ziel\",\"\",\"Assigned\",\"\"\n"
+    );
+    let read = roster::read(file.as_bytes(), "import.csv");
+    assert!(read.ok());
+    let result = roster::import(&component(), Some((&settings, "org.json")), Some(&listing.roster), &read.roster).unwrap();
+    let errors: Vec<String> = result.unwrap_err().iter().map(ToString::to_string).collect();
+    // Walking the imported population in order, Anna (line 2 of the file) is
+    // the fourth Standard holder: the first over.
+    assert_eq!(errors, vec!["import.csv:2:4: 5 standard licences assigned but 3 purchased (2 over)"]);
+    assert_eq!(held(&users(&listing)), before, "the listing is untouched");
+
+    // Freeing Ralf's and Gina's in the same file makes it fit: applied whole.
+    let file = format!(
+        "{file}\"1ac99e8f-824b-4b51-84ef-7ff55a555079\",\"Ralf Harper\",\"\",\"\",\"\"\n\"5c8a1e93-2b7f-4d06-a4e9-9f1d3c6b8e55\",\"Gina Lee\",\"\",\"\",\"\"\n"
+    );
+    let read = roster::read(file.as_bytes(), "import.csv");
+    let population =
+        roster::import(&component(), Some((&settings, "org.json")), Some(&listing.roster), &read.roster).unwrap().unwrap();
+    let standard: Vec<&str> = population
+        .users
+        .iter()
+        .filter(|u| u.held_license() == Some(LicenseType::Standard))
+        .map(|u| u.name.as_str())
+        .collect();
+    assert_eq!(standard, vec!["Pete Porter", "Anna Nowak", "Bob Ziel"]);
+
+    // An empty cell leaves a red selector red; `Unassigned` makes it grey.
+    let file = format!(
+        "{HEADER}\"2e7d5c49-8f1b-4a3e-9c62-4b0a8e1d7f74\",\"Sam Block\",\"\",\"\",\"Unassigned\"\n"
+    );
+    let read = roster::read(file.as_bytes(), "import.csv");
+    let population = roster::import(&component(), None, Some(&listing.roster), &read.roster).unwrap().unwrap();
+    let sam = population.users.iter().find(|u| u.name == "Sam Block").unwrap();
+    assert_eq!((sam.standard, sam.inspections), (Selector::Disabled, Selector::Unassigned));
+}
+
+#[test]
+fn c4_export_then_import_gives_back_the_same_licences() {
+    let listing = roster::read(&std::fs::read(root().join("examples/users.csv")).unwrap(), "users.csv");
+    let original = users(&listing);
+    // Export the licences, then import them onto a listing where everyone's
+    // licences were changed: the original licences come back.
+    let mut exported = Vec::new();
+    roster::write_licenses(&mut exported, &original).unwrap();
+    let file = roster::read(&exported, "export.csv");
+    assert!(file.ok() && file.warnings.is_empty(), "{:?}", messages(&file));
+    assert!(text(&exported).lines().all(|l| l.starts_with('"') && l.ends_with('"')), "every field quoted");
+    let mut scrambled = listing.roster.clone();
+    for row in &mut scrambled.rows {
+        row.user.standard = if row.user.standard == Selector::Disabled { Selector::Disabled } else { Selector::Unassigned };
+        row.user.inspections = Selector::Unassigned;
+    }
+    scrambled.rows[0].user.standard = Selector::Assigned;
+    let settings = org(&std::fs::read_to_string(root().join("examples/org.json")).unwrap());
+    let back = roster::import(&component(), Some((&settings, "org.json")), Some(&scrambled), &file.roster).unwrap().unwrap();
+    assert_eq!(held(&back.users), held(&original));
+
+    // The users listing round-trips every selector and column.
+    let mut listed = Vec::new();
+    roster::write_listing(&mut listed, &original).unwrap();
+    let again = roster::read(&listed, "listing.csv");
+    assert!(again.ok() && again.warnings.is_empty());
+    assert_eq!(users(&again), original);
+}
+
+// ------------------------------------------------------------------ what-if
+
+const AT: &str = "2026-11-22T10:00:00Z";
+
+/// The worked example of the README, by hand from rules.md. examples/org.json:
+/// 3 Standard and 2 Inspections purchased, auto-assignment off; Standard is
+/// held by Pete, Gina and Ralf (none free); not an Inspections project.
+/// Every user syncs at 2026-11-22T10:00:00Z in row order.
+///
+/// Before (auto_assign off): Matt L3; Pete L4; Anna, new, pending: L9
+/// temporary; Bob's temporary started 11-01, expired 11-15: L9
+/// LICENSE_EXPIRED; Gina L4; Roland's temporary started 11-15, runs to
+/// 11-29: L9 temporary; Sam both red: L5; Ralf L4; Eve external without the
+/// External licence: L2.
+///
+/// After (auto_assign and auto_free on, inactive_days 90, cutoff 08-24):
+/// Anna claims Standard (not an Inspections project); none free; the only
+/// holder idle since before 08-24 is Ralf (07-01): L7 frees his and assigns
+/// hers. Bob: none free; holders Pete 11-21, Gina 11-10, Anna now: L8.
+/// Roland (Inspections red, so Standard): L8. Ralf, freed, now claims one: L8.
+/// Matt, Pete, Gina, Sam and Eve decide as before.
+#[test]
+fn what_if_worked_by_hand_turning_on_auto_assign_and_auto_free() {
+    let out = turnstile(&[
+        "what-if", "--users", "examples/users.csv", "--org", "examples/org.json", "--set", "auto_assign=true",
+        "--set", "auto_free=true", "--at", AT, "--format", "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let side = |allow: bool, code: &str, license: Option<&str>, rule: &str| {
+        serde_json::json!({"allow": allow, "code": code, "license": license, "rule": rule})
+    };
+    let changed = |id: &str, name: &str, before: serde_json::Value, after: serde_json::Value| {
+        serde_json::json!({"id": id, "name": name, "before": before, "after": after})
+    };
+    let not_found = side(false, "LICENSE_NOT_FOUND", None, "L8");
+    let expected = vec![
+        changed(
+            "3f1c2b7a-5d44-4e0b-9a61-0c8e2f7d9b10",
+            "Anna Nowak",
+            side(true, "OK", Some("temporary"), "L9"),
+            side(true, "OK", Some("standard"), "L7"),
+        ),
+        changed(
+            "7b9e4d21-0a3c-4f5e-8d17-6e2c1a9f3b42",
+            "Bob Ziel",
+            side(false, "LICENSE_EXPIRED", None, "L9"),
+            not_found.clone(),
+        ),
+        changed(
+            "9d2f6b18-4e3a-4c71-b5d8-2a7e0f4c6d63",
+            "Roland Weiss",
+            side(true, "OK", Some("temporary"), "L9"),
+            not_found.clone(),
+        ),
+        changed("1ac99e8f-824b-4b51-84ef-7ff55a555079", "Ralf Harper", side(true, "OK", Some("standard"), "L4"), not_found),
+        serde_json::json!({"summary": {
+            "before": {"inspections": 1, "standard": 3, "temporary": 2, "LICENSE_NOT_FOUND": 2, "LICENSE_EXPIRED": 1},
+            "after": {"inspections": 1, "standard": 3, "temporary": 0, "LICENSE_NOT_FOUND": 5, "LICENSE_EXPIRED": 0},
+            "changed": 4,
+            "users": 9,
+            "at": AT,
+            "order": "one sync per user, in the file's row order",
+        }}),
+    ];
+    assert_eq!(lines, expected);
+}
+
+#[test]
+fn what_if_the_component_and_the_native_rules_agree_and_nothing_changes_without_set() {
+    let listing = roster::read(&std::fs::read(root().join("examples/users.csv")).unwrap(), "users.csv");
+    let settings = org(&std::fs::read_to_string(root().join("examples/org.json")).unwrap());
+    let mut after = settings.clone();
+    after.auto_assign = true;
+    after.licenses.standard = 4;
+    let question = |after: &Settings| whatif::Question {
+        source: "users.csv".into(),
+        users: users(&listing),
+        lines: listing.roster.rows.iter().map(|r| r.line).collect(),
+        org_source: "org.json".into(),
+        before: settings.clone(),
+        after: after.clone(),
+        changes: vec![],
+        at: parse_rfc3339(AT).unwrap(),
+    };
+    let hidden = ProgressBar::hidden();
+    let a = whatif::evaluate(&component(), question(&after), true, &hidden).unwrap();
+    let b = whatif::evaluate(&Evaluator::Native, question(&after), true, &hidden).unwrap();
+    assert_eq!(a.before, b.before);
+    assert_eq!(a.after, b.after);
+    assert_eq!(a.after_users, b.after_users);
+    // One free Standard: Anna (row 4) takes it by L6; nobody is freed, so
+    // Ralf keeps his; Bob and Roland find none (L8).
+    let rules: Vec<&str> = a.after.iter().map(|o| a.rule(o)).collect();
+    assert_eq!(rules, vec!["L3", "L4", "L6", "L8", "L4", "L8", "L5", "L4", "L2"]);
+
+    let same = whatif::evaluate(&component(), question(&settings), false, &hidden).unwrap();
+    assert_eq!(same.changed().count(), 0);
+    assert!(same.after_users.is_none());
+}
+
+#[test]
+fn what_if_out_users_is_a_listing_check_accepts_and_that_imports_back_to_the_same_licences() {
+    let out_users = Temp::new("after.csv", b"");
+    let out = turnstile(&[
+        "what-if", "--users", "examples/users.csv", "--org", "examples/org.json", "--set", "auto_assign=true",
+        "--set", "auto_free=true", "--at", AT, "--format", "csv", "--out-users", out_users.path(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 5, "{csv}");
+    assert!(rows[0].starts_with("\"Id\",\"Full Name\",\"Line\",\"Before Allow\""));
+    assert_eq!(
+        rows[4],
+        "\"1ac99e8f-824b-4b51-84ef-7ff55a555079\",\"Ralf Harper\",\"9\",\"true\",\"OK\",\"standard\",\"L4\",\"false\",\"LICENSE_NOT_FOUND\",\"\",\"L8\""
+    );
+
+    let check = turnstile(&["check", out_users.path(), "--users", "examples/users.csv", "--org", "examples/org.json"]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
+    assert_eq!(text(&check.stderr), "", "no warnings for our own output");
+
+    let written = roster::read(&std::fs::read(out_users.path()).unwrap(), "after.csv");
+    let listing = roster::read(&std::fs::read(root().join("examples/users.csv")).unwrap(), "users.csv");
+    let imported = roster::import(&component(), None, Some(&listing.roster), &written.roster).unwrap().unwrap();
+    let names = |l| imported.users.iter().filter(|u| u.held_license() == Some(l)).map(|u| u.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(LicenseType::Standard), ["Pete Porter", "Anna Nowak", "Gina Lee"]);
+    assert_eq!(names(LicenseType::Inspections), ["Matt Ford"]);
+    assert_eq!(held(&imported.users), held(&users(&written)));
+    // The after-state carries the syncs: Anna's licence was assigned and touched at --at.
+    let anna = written.roster.rows.iter().find(|r| r.user.name == "Anna Nowak").unwrap();
+    assert_eq!(anna.user.assigned_at, parse_rfc3339(AT).ok());
+    assert_eq!(anna.user.last_sync, parse_rfc3339(AT).ok());
+}
+
+#[test]
+fn what_if_table_states_the_row_order_and_lists_the_changed_users() {
+    let out = turnstile(&[
+        "what-if", "--users", "examples/users.csv", "--org", "examples/org.json", "--set", "auto_assign=true",
+        "--at", AT,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(table.contains("One sync per user, in the file's row order"), "{table}");
+    assert!(table.contains("after:  examples/org.json with auto_assign=true"), "{table}");
+    // Without auto-free nobody's licence is taken: Anna, Bob, Roland change.
+    assert!(table.contains("3 users' outcomes change:"), "{table}");
+    assert!(!table.contains("Ralf Harper"), "{table}");
+}
+
+#[test]
+fn what_if_refuses_bad_sets_bad_instants_and_bad_listings_with_their_place() {
+    let refused = |args: &[&str], place: &str| {
+        let mut all = vec!["what-if", "--users", "examples/users.csv", "--org", "examples/org.json"];
+        all.extend_from_slice(args);
+        let out = turnstile(&all);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(text(&out.stdout), "");
+        assert!(stderr.contains(place), "`{place}` not in {stderr}");
+    };
+    refused(&["--set", "licenses.gold=3"], "--set licenses.gold=3: licenses.gold: unknown field `gold`");
+    refused(&["--set", "inactive_days=soon"], "--set inactive_days=soon: inactive_days: invalid type: string \"soon\", expected u32");
+    refused(&["--set", "auto_assign"], "--set auto_assign: expected KEY=VALUE");
+    refused(&["--set", "plan=gold"], "examples/org.json with --set: org.plan: unknown plan `gold`");
+    // Fewer licences than already held: the engine refuses the state, at the first row over.
+    refused(&["--set", "licenses.standard=2"], "examples/users.csv:9:4: 3 standard licences assigned but 2 purchased (1 over)");
+    refused(&["--at", "2026-11-22"], "--at: `2026-11-22` is not an RFC 3339 instant");
+    refused(&["--format", "xml"], "xml");
+    let bad = Temp::new("bad-users.csv", format!("{HEADER}\"a\",\"A\",\"a@x\",\"Green\",\"\"\n").as_bytes());
+    let out = turnstile(&["what-if", "--users", bad.path()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains(&format!("{}:2:15: unknown licence value `Green`", bad.path())), "{}", text(&out.stderr));
+    // Text values that look like numbers are taken as text where the field is text.
+    let out = turnstile(&[
+        "what-if", "--users", "examples/users.csv", "--org", "examples/org.json", "--set", "home_country_code=49",
+        "--at", AT, "--format", "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
