@@ -8,7 +8,7 @@
 //! 3. Writes `$OUT_DIR/turnstile.wasm`, which `src/policy.rs` embeds.
 
 use std::env;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};

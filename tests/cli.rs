@@ -183,3 +183,10 @@ fn errors_inside_an_event_name_the_full_path_and_the_event_line() {
     let stderr = refused(scenario, "events[0]");
     assert!(stderr.contains("chanel"), "{stderr}");
 }
+
+#[test]
+fn an_organisations_own_plans_may_not_share_a_name() {
+    let scenario = r#"{"org": {"plans": [{"name": "gold", "feature_sets": ["calls"]},
+                                        {"name": "gold", "feature_sets": ["sms"]}]}}"#;
+    refused(scenario, "org.plans[4].name: duplicate plan `gold`");
+}

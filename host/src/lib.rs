@@ -4,7 +4,8 @@
 //! ```no_run
 //! use turnstile::{Evaluator, Policy, scenario};
 //!
-//! let text = std::fs::read_to_string("examples/licensing.json")?;
+//! let text = std::fs::read_to_string("examples/licensing.json")
+//!     .map_err(|e| turnstile::Error::input("examples/licensing.json", e))?;
 //! let scenario = scenario::parse(&text, "examples/licensing.json")?;
 //! let lines = turnstile::run(&Evaluator::Component(Policy::embedded()?), &scenario)?;
 //! for line in lines {

@@ -94,13 +94,16 @@ fn located(place: String, path: &str, error: &serde_json::Error) -> Error {
 /// struct, so an error names its full path (`events[3].user.email`) and the
 /// line and column where the event starts.
 fn read_event(text: &str, source: &str, index: usize, raw: &RawValue) -> Result<Event> {
-    let offset = (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize).min(text.len());
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1) + 1;
-    let place = format!("{source}:{line}:{column}");
-    let path = |field: &str| format!("events[{index}]{}{field}", if field.is_empty() { "" } else { "." });
-    let error = |field: &str, message: String| Error::input(&place, format!("{}: {message}", path(field)));
+    // The event's line and column are worked out only for an error: counting
+    // lines before every event would make reading quadratic.
+    let error = |field: &str, message: String| {
+        let offset = (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize).min(text.len());
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1) + 1;
+        let path = if field.is_empty() { format!("events[{index}]") } else { format!("events[{index}].{field}") };
+        Error::input(format!("{source}:{line}:{column}"), format!("{path}: {message}"))
+    };
 
     let mut fields: Map<String, Value> = serde_json::from_str(raw.get())
         .map_err(|_| error("", "an event is an object with `at`, `kind` and the kind's fields".into()))?;
@@ -281,6 +284,7 @@ impl OrgFile {
         set(&mut s.max_active_users, self.max_active_users);
         set(&mut s.idle_logout_minutes, self.idle_logout_minutes);
         set(&mut s.plan, self.plan);
+        let mut own: Vec<String> = Vec::new();
         for plan in self.plans.unwrap_or_default() {
             let plan = Plan {
                 name: plan.name,
@@ -288,8 +292,13 @@ impl OrgFile {
                 country_filter: plan.country_filter,
                 recording: plan.recording,
             };
-            match s.plans.iter_mut().find(|p| p.name == plan.name) {
-                Some(existing) => *existing = plan,
+            // A default plan of the same name is replaced; two of the
+            // organisation's own with one name are both kept, so loading the
+            // state reports the duplicate.
+            let default = s.plans.iter().position(|p| p.name == plan.name && !own.contains(&p.name));
+            own.push(plan.name.clone());
+            match default {
+                Some(i) => s.plans[i] = plan,
                 None => s.plans.push(plan),
             }
         }
