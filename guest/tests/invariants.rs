@@ -4,8 +4,10 @@
 
 use turnstile_policy::Org;
 use turnstile_policy::model::{
-    Assignment, Channel, Code, Effect, Event, EventKind, LicenseChange, LicenseEvent, LicenseType, Licenses,
-    OrgState, Selector, Settings, SyncEvent, User, UserInstant,
+    AccountState, ActivityEvent, AppToggleEvent, Assignment, CallEvent, Channel, Code, CountryFilter,
+    CreateUserEvent, Direction, Effect, Event, EventKind, FeatureSet, Features, Group, GroupAction, GroupKind,
+    LicenseChange, LicenseEvent, LicenseType, Licenses, OrgState, PasswordEvent, SaveFeaturesEvent, Selector,
+    Settings, SmsEvent, SyncEvent, User, UserAction, UserInstant,
 };
 
 /// A small deterministic generator (xorshift64*), so failures reproduce.
@@ -88,6 +90,118 @@ fn event(rng: &mut Rng, users: usize, at: i64) -> Event {
     Event { at, kind }
 }
 
+fn pick<T: Clone>(rng: &mut Rng, items: &[T]) -> T {
+    items[rng.below(items.len() as u64) as usize].clone()
+}
+
+fn groups() -> Vec<Group> {
+    let group = |id: &str, kind, parent: Option<&str>, permissions: &[&str]| Group {
+        id: id.into(),
+        kind,
+        parent: parent.map(Into::into),
+        permissions: permissions.iter().map(|p| p.to_string()).collect(),
+    };
+    vec![
+        group("agents", GroupKind::Permission, None, &[]),
+        group("admins", GroupKind::Permission, None, &["manage_users"]),
+        group("position", GroupKind::User, None, &[]),
+        group("position/consultant", GroupKind::User, Some("position"), &[]),
+        group("branches", GroupKind::User, None, &[]),
+        group("branches/krakow", GroupKind::User, Some("branches"), &[]),
+    ]
+}
+
+/// An organisation using every part of the engine: licences, seats,
+/// accounts, groups and call features.
+fn whole_organisation(rng: &mut Rng) -> OrgState {
+    let mut state = organisation(rng);
+    state.groups = groups();
+    state.settings.plan = pick(rng, &["basic".to_string(), "reach".into(), "record".into()]);
+    let mut active = 0;
+    for (i, u) in state.users.iter_mut().enumerate() {
+        u.name = format!("User {i}");
+        u.email = format!("user{i}@example.com");
+        u.sip = rng.chance(85).then(|| format!("{}", 100 + i));
+        u.main_admin = i == 0;
+        u.permission_group = Some(pick(rng, &["agents".to_string(), "admins".into()]));
+        u.groups = vec![pick(rng, &["position".to_string(), "position/consultant".into()])];
+        if rng.chance(30) {
+            u.groups.push("branches/krakow".into());
+        }
+        u.account = pick(rng, &[AccountState::Active, AccountState::Active, AccountState::Inactive, AccountState::Blocked]);
+        active += u32::from(u.account == AccountState::Active);
+        u.has_password = rng.chance(85);
+        u.features = features(rng);
+        u.app.recording = rng.chance(70);
+    }
+    state.settings.max_active_users = active + rng.below(3) as u32;
+    state
+}
+
+fn features(rng: &mut Rng) -> Features {
+    Features {
+        feature_set: pick(rng, &[FeatureSet::Calls, FeatureSet::Sms, FeatureSet::Both]),
+        recording: rng.chance(50),
+        crm_overlay: rng.chance(50),
+        country_filter: CountryFilter {
+            enabled: rng.chance(40),
+            allowed: if rng.chance(70) { vec!["48".into()] } else { vec!["48".into(), "1".into()] },
+        },
+    }
+}
+
+/// Any event kind, about the organisation's users (and sometimes a new one).
+fn any_event(rng: &mut Rng, users: usize, created: &mut usize, at: i64) -> Event {
+    let user = format!("u{:02}", rng.below(users as u64));
+    let actor = format!("u{:02}", rng.below(users.min(3) as u64));
+    let number = pick(rng, &["+48 221 13 14 15".to_string(), "0049 30 123456".into(), "+1 (242) 555-0100".into(), "12-34".into(), "+999 1".into()]);
+    let action = UserAction { actor: actor.clone(), user: user.clone() };
+    let kind = match rng.below(19) {
+        0..=3 => return event(rng, users, at),
+        4 => EventKind::Activate(user),
+        5 => EventKind::Deactivate(user),
+        6 => EventKind::Login(user),
+        7 => EventKind::Logout(user),
+        8 => EventKind::Activity(ActivityEvent { user, tab_open: rng.chance(50) }),
+        9 => EventKind::CloseSession(user),
+        10 => {
+            let password = pick(rng, &["Secret1!".to_string(), "short".into(), "NoDigits!!".into()]);
+            let confirm = if rng.chance(80) { password.clone() } else { "other".into() };
+            EventKind::SetPassword(PasswordEvent { user, password, confirm })
+        }
+        11 => {
+            *created += 1;
+            let mut new = User::new(format!("new{created:03}"));
+            new.name = "New User".into();
+            new.email = pick(rng, &[format!("new{created}@example.com"), "user1@example.com".into(), "bad".into()]);
+            new.sip = rng.chance(80).then(|| format!("9{created:02}"));
+            new.permission_group = Some("agents".into());
+            new.groups = vec!["position".into()];
+            new.account = pick(rng, &[AccountState::Active, AccountState::Inactive]);
+            EventKind::CreateUser(CreateUserEvent { actor, user: new })
+        }
+        12 => EventKind::BlockUser(action),
+        13 => EventKind::UnblockUser(action),
+        14 => EventKind::DeleteUser(action),
+        15 => EventKind::DeleteGroup(GroupAction {
+            actor,
+            group: pick(rng, &["branches/krakow".to_string(), "branches".into(), "position".into(), "agents".into()]),
+        }),
+        16 => match rng.below(3) {
+            0 => EventKind::SaveFeatures(SaveFeaturesEvent { user, features: features(rng) }),
+            1 => EventKind::SetAppToggle(AppToggleEvent { user, recording: Some(rng.chance(50)), crm_overlay: None }),
+            _ => EventKind::SetPlan(pick(rng, &["basic".to_string(), "reach".into(), "record".into(), "gold".into()])),
+        },
+        17 => EventKind::Call(CallEvent {
+            user,
+            to: number,
+            direction: if rng.chance(70) { Direction::Outbound } else { Direction::Inbound },
+        }),
+        _ => EventKind::Sms(SmsEvent { user, to: number }),
+    };
+    Event { at, kind }
+}
+
 fn check_invariants(org: &Org, context: &str) {
     let state = org.snapshot();
     let mut held = [0u32; 2];
@@ -110,6 +224,12 @@ fn check_invariants(org: &Org, context: &str) {
             state.settings.licenses.purchased(l)
         );
         assert_eq!(org.state().assigned(l), held[l.index()], "{context}: the assigned count index drifted");
+    }
+    let active = state.users.iter().filter(|u| u.account == AccountState::Active).count() as u32;
+    assert!(active <= state.settings.max_active_users, "{context}: {active} active accounts, too many seats");
+    assert_eq!(org.state().active_accounts(), active, "{context}: the active account index drifted");
+    for session in &state.sessions {
+        assert!(state.users.iter().any(|u| u.id == session.user), "{context}: a session of nobody");
     }
 }
 
@@ -134,6 +254,37 @@ fn invariants_hold_after_every_step_of_many_scenarios() {
             }
             assert_eq!(decision.allow, decision.code == Code::Ok, "{context}: allow and code disagree");
             check_invariants(&org, &context);
+        }
+    }
+}
+
+#[test]
+fn every_event_kind_keeps_the_state_machine_honest() {
+    let mut rng = Rng(0xacc0_u64 << 32 | 0x5ea7);
+    for scenario in 0..300 {
+        let state = whole_organisation(&mut rng);
+        let users = state.users.len();
+        let mut org = Org::load(state).unwrap_or_else(|p| panic!("scenario {scenario}: {p:?}"));
+        let (mut at, mut created) = (START, 0);
+        for step in 0..80 {
+            at += rng.below(30) as i64 * 60;
+            let event = any_event(&mut rng, users, &mut created, at);
+            let before = org.snapshot();
+            let decision = org.step(&event);
+            let context = format!("scenario {scenario} step {step} ({:?})", event.kind);
+            assert!(decision.detail.as_deref().is_none_or(|d| !d.starts_with("internal")), "{context}: {decision:?}");
+            assert_eq!(decision.allow, decision.code == Code::Ok, "{context}: allow and code disagree");
+            if !decision.allow {
+                assert!(decision.effects.is_empty(), "{context}: a denial carries effects");
+                assert_eq!(org.snapshot(), before, "{context}: a denial changed the state");
+            }
+            check_invariants(&org, &context);
+            // A snapshot loads back to an organisation that decides the same.
+            if step % 20 == 19 {
+                let restored = Org::load(org.snapshot()).unwrap_or_else(|p| panic!("{context}: {p:?}"));
+                let probe = any_event(&mut rng, users, &mut created, at + 60);
+                assert_eq!(restored.decide(&probe), org.decide(&probe), "{context}: restored state decides differently");
+            }
         }
     }
 }
