@@ -60,7 +60,7 @@ def main():
         assert org.decide(event)["rule"] == rule, label
         t = per_call(5, n, lambda: org.decide(event))
         print(f"{label:<52} {t * 1e6:10.1f} µs")
-    t = per_call(3, 1, lambda: policy.load(state).close())
+    t = per_call(5, 1, lambda: policy.load(state).close())
     print(f"{'load an organisation of 1,000 users':<52} {t * 1e3:10.1f} ms")
     org.close()
 

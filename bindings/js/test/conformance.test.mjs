@@ -156,9 +156,11 @@ sync ben: allow=false code=license-not-found rule=L8 license=undefined message="
 ana holds standard: assigned
 `;
 
-test('the README shows example.mjs verbatim', () => {
+test('the README shows example.mjs and its output verbatim', () => {
   const example = readFileSync(join(JS, 'example.mjs'), 'utf8');
-  assert.ok(readFileSync(join(ROOT, 'README.md'), 'utf8').includes(example), 'README.md must show bindings/js/example.mjs verbatim');
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  assert.ok(readme.includes(example), 'README.md must show bindings/js/example.mjs verbatim');
+  assert.ok(readme.includes('```\n' + EXAMPLE_OUTPUT + '```'), 'README.md must show example.mjs\'s output');
 });
 
 test('example.mjs runs as the README says', () => {

@@ -178,10 +178,11 @@ ana holds standard: assigned
 class Readme(unittest.TestCase):
     """The README's Python example is this directory's example.py, and it runs."""
 
-    def test_readme_shows_example_py(self):
+    def test_readme_shows_example_py_and_its_output(self):
         example = (HERE.parent / "example.py").read_text(encoding="utf-8")
         readme = (ROOT / "README.md").read_text(encoding="utf-8")
         self.assertTrue(example in readme, "README.md must show bindings/python/example.py verbatim")
+        self.assertTrue(f"```\n{EXAMPLE_OUTPUT}```" in readme, "README.md must show example.py's output")
 
     def test_example_py_runs_as_the_readme_says(self):
         # One Standard licence, auto-assignment on: ana gets it (L6), ben finds none (L8).
