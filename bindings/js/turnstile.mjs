@@ -173,7 +173,9 @@ function settings(engine, value) {
     new Obj('org.licenses', org.value.licenses, ['standard', 'inspections', 'external'])
       .overlay(s.licenses, { standard: 'u32', inspections: 'u32', external: 'bool' });
   }
-  // An organisation's own plans are added to the defaults, replacing one of the same name.
+  // An organisation's own plans are added to the defaults, replacing a default one of the
+  // same name; two of its own with one name are both kept, so loading refuses them.
+  const own = [];
   org.get('plans', 'list', []).forEach((raw, i) => {
     const p = new Obj(`org.plans[${i}]`, raw, ['name', 'feature_sets', 'country_filter', 'recording']);
     const plan = {
@@ -182,7 +184,8 @@ function settings(engine, value) {
       countryFilter: p.get('country_filter', 'bool', false),
       recording: p.get('recording', 'bool', false),
     };
-    const at = s.plans.findIndex((existing) => existing.name === plan.name);
+    const at = s.plans.findIndex((p) => p.name === plan.name && !own.includes(p.name));
+    own.push(plan.name);
     if (at >= 0) s.plans[at] = plan;
     else s.plans.push(plan);
   });
@@ -395,9 +398,20 @@ export function load(engine, state) {
 
 const dispose = Symbol.dispose ?? Symbol.for('dispose');
 
-/** Loads the state, steps every event in order and returns one decision line per event. */
+/**
+ * Loads the state, steps every event in order and returns one decision line per event.
+ * A state `load` refuses is a ScenarioError listing every problem in the scenario's terms
+ * (`org.plan` for the WIT's `settings.plan`), as the Rust host says it.
+ */
 export function run(engine, scenario) {
-  const org = load(engine, scenario.state);
+  let org;
+  try {
+    org = load(engine, scenario.state);
+  } catch (e) {
+    if (!(e instanceof StateError)) throw e;
+    const field = (f) => (f.startsWith('settings') ? `org${f.slice('settings'.length)}` : f);
+    throw new ScenarioError(`inconsistent state:\n  ${e.problems.map((p) => `${field(p.field)}: ${p.message}`).join('\n  ')}`);
+  }
   try {
     return scenario.events.map((e, i) => decisionLine(i, e, org.step(e)));
   } finally {

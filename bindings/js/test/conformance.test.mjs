@@ -139,6 +139,14 @@ test('bad scenarios name the place', () => {
   }
 });
 
+test('own plans replace defaults; duplicates are refused in the scenario\'s terms', () => {
+  let s = read(engine, '{"org": {"plans": [{"name": "basic", "feature_sets": ["calls"]}]}}');
+  assert.deepEqual(s.state.settings.plans.map((p) => p.name), ['basic', 'reach', 'record']);
+  assert.deepEqual(s.state.settings.plans[0].featureSets, ['calls']);
+  s = read(engine, '{"org": {"plans": [{"name": "gold"}, {"name": "gold"}]}}');
+  assert.throws(() => run(engine, s), (e) => e instanceof ScenarioError && e.message.includes('inconsistent state:\n  org.plans[4].name:'));
+});
+
 test('the transpiled component needs nothing at run time but Node itself', () => {
   const generated = join(JS, 'generated');
   const code = readdirSync(generated).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(generated, f), 'utf8')).join('\n');

@@ -164,6 +164,15 @@ class Reader(unittest.TestCase):
                 read(self.policy, text)
             self.assertTrue(str(caught.exception).startswith(message), f"{text}: {caught.exception}")
 
+    def test_own_plans_replace_defaults_and_duplicates_are_refused_in_org_terms(self):
+        s = read(self.policy, '{"org": {"plans": [{"name": "basic", "feature_sets": ["calls"]}]}}')
+        self.assertEqual([p["name"] for p in s.state["settings"]["plans"]], ["basic", "reach", "record"])
+        self.assertEqual(s.state["settings"]["plans"][0]["feature_sets"], ["calls"])
+        s = read(self.policy, '{"org": {"plans": [{"name": "gold"}, {"name": "gold"}]}}')
+        with self.assertRaises(ScenarioError) as caught:
+            run(self.policy, s)
+        self.assertIn("inconsistent state:\n  org.plans[4].name:", str(caught.exception))
+
 
 EXAMPLE_OUTPUT = """\
 ask  ana: L6

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .engine import Policy
+from .engine import Policy, StateError
 
 # ------------------------------------------------------------------ instants
 
@@ -190,7 +190,9 @@ def _settings(policy: Policy, value: Any) -> Dict[str, Any]:
     if org.get("licenses", "object") is not None:
         licenses = _Object("org.licenses", org.value["licenses"], ["standard", "inspections", "external"])
         licenses.overlay(settings["licenses"], {"standard": "u32", "inspections": "u32", "external": "bool"})
-    # An organisation's own plans are added to the defaults, replacing one of the same name.
+    # An organisation's own plans are added to the defaults, replacing a default one of the
+    # same name; two of its own with one name are both kept, so loading refuses them.
+    own: List[str] = []
     for i, raw in enumerate(org.get("plans", "list", [])):
         p = _Object(f"org.plans[{i}]", raw, ["name", "feature_sets", "country_filter", "recording"])
         plan = {
@@ -199,9 +201,10 @@ def _settings(policy: Policy, value: Any) -> Dict[str, Any]:
             "country_filter": p.get("country_filter", "bool", False),
             "recording": p.get("recording", "bool", False),
         }
-        names = [existing["name"] for existing in settings["plans"]]
-        if plan["name"] in names:
-            settings["plans"][names.index(plan["name"])] = plan
+        defaults = [n for n, p in enumerate(settings["plans"]) if p["name"] == plan["name"] and p["name"] not in own]
+        own.append(plan["name"])
+        if defaults:
+            settings["plans"][defaults[0]] = plan
         else:
             settings["plans"].append(plan)
     return settings
@@ -400,8 +403,19 @@ def decision_line(index: int, event: Dict[str, Any], decision: Dict[str, Any]) -
 
 
 def run(policy: Policy, scenario: Scenario) -> List[Dict[str, Any]]:
-    """Loads the state, steps every event in order and returns one decision line per event."""
-    with policy.load(scenario.state) as org:
+    """Loads the state, steps every event in order and returns one decision line per event.
+
+    A state `load` refuses is a `ScenarioError` listing every problem in the
+    scenario's terms (`org.plan` for the WIT's `settings.plan`), as the Rust host says it.
+    """
+    try:
+        org = policy.load(scenario.state)
+    except StateError as e:
+        fields = ["org" + p["field"][len("settings"):] if p["field"].startswith("settings") else p["field"]
+                  for p in e.problems]
+        lines = "\n  ".join(f"{f}: {p['message']}" for f, p in zip(fields, e.problems))
+        raise ScenarioError(f"inconsistent state:\n  {lines}") from None
+    with org:
         return [decision_line(i, event, org.step(event)) for i, event in enumerate(scenario.events)]
 
 
