@@ -147,6 +147,31 @@ test('own plans replace defaults; duplicates are refused in the scenario\'s term
   assert.throws(() => run(engine, s), (e) => e instanceof ScenarioError && e.message.includes('inconsistent state:\n  org.plans[4].name:'));
 });
 
+test('decide then apply is step; bad effects are refused whole; snapshots reload', () => {
+  const state = () => {
+    const settings = engine.defaultSettings();
+    settings.licenses.standard = 1;
+    settings.autoAssign = true;
+    return { settings, users: [engine.newUser('ana')], groups: [], sessions: [] };
+  };
+  const sync = { at: parseInstant('2026-11-22T10:00:00Z'), kind: { tag: 'sync', val: { user: 'ana', channel: 'mobile' } } };
+  const [a, b] = [engine.Org.load(state()), engine.Org.load(state())];
+  const decision = a.decide(sync);
+  assert.deepEqual(a.snapshot(), b.snapshot(), 'decide changes nothing');
+  a.apply(decision.effects);
+  assert.deepEqual(b.step(sync), decision);
+  assert.deepEqual(a.snapshot(), b.snapshot());
+  assert.equal(a.snapshot().users[0].standard, 'assigned');
+  assert.deepEqual(engine.Org.load(a.snapshot()).snapshot(), a.snapshot());
+  const before = a.snapshot();
+  const touch = (user) => ({ tag: 'touch', val: { user, at: 1n } });
+  assert.throws(() => a.apply([touch('ana'), touch('ghost')]), (e) => e.payload?.field === 'effects[1]');
+  assert.deepEqual(a.snapshot(), before, 'all or nothing');
+  const twice = state();
+  twice.users.push(engine.newUser('ana'));
+  assert.throws(() => engine.Org.load(twice), (e) => Array.isArray(e.payload) && e.payload.length > 0);
+});
+
 test('the transpiled component needs nothing at run time but Node itself', () => {
   const generated = join(JS, 'generated');
   const code = readdirSync(generated).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(generated, f), 'utf8')).join('\n');

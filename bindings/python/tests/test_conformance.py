@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 sys.path.insert(0, str(HERE.parent))
 
-from turnstile import Policy, ScenarioError, parse_instant, format_instant, read, run  # noqa: E402
+from turnstile import EffectError, Policy, ScenarioError, StateError, format_instant, parse_instant, read, run  # noqa: E402
 
 WASM = os.environ.get("TURNSTILE_WASM") or str(ROOT / "target" / "turnstile.wasm")
 VECTORS = ROOT / "tests" / "conformance"
@@ -172,6 +172,48 @@ class Reader(unittest.TestCase):
         with self.assertRaises(ScenarioError) as caught:
             run(self.policy, s)
         self.assertIn("inconsistent state:\n  org.plans[4].name:", str(caught.exception))
+
+
+class Engine(unittest.TestCase):
+    """decide / apply / step / snapshot through the Python wrapper."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.policy = Policy(WASM)
+
+    def state(self):
+        settings = self.policy.default_settings()
+        settings["licenses"]["standard"] = 1
+        settings["auto_assign"] = True
+        return {"settings": settings, "users": [self.policy.new_user("ana")], "groups": [], "sessions": []}
+
+    sync = {"at": parse_instant("2026-11-22T10:00:00Z"), "kind": {"tag": "sync", "val": {"user": "ana", "channel": "mobile"}}}
+
+    def test_decide_then_apply_is_step_and_snapshot_reloads(self):
+        with self.policy.load(self.state()) as a, self.policy.load(self.state()) as b:
+            decision = a.decide(self.sync)
+            self.assertEqual(a.snapshot(), b.snapshot(), "decide changes nothing")
+            a.apply(decision["effects"])
+            self.assertEqual(b.step(self.sync), decision)
+            self.assertEqual(a.snapshot(), b.snapshot())
+            self.assertEqual(a.snapshot()["users"][0]["standard"], "assigned")
+            with self.policy.load(a.snapshot()) as c:
+                self.assertEqual(c.snapshot(), a.snapshot())
+
+    def test_bad_effects_and_states_are_refused_whole(self):
+        with self.policy.load(self.state()) as org:
+            before = org.snapshot()
+            touch = {"tag": "touch", "val": {"user": "ana", "at": 1}}
+            ghost = {"tag": "touch", "val": {"user": "ghost", "at": 1}}
+            with self.assertRaises(EffectError) as caught:
+                org.apply([touch, ghost])
+            self.assertEqual(caught.exception.problem["field"], "effects[1]")
+            self.assertEqual(org.snapshot(), before, "all or nothing")
+        state = self.state()
+        state["users"].append(self.policy.new_user("ana"))
+        with self.assertRaises(StateError) as caught:
+            self.policy.load(state)
+        self.assertTrue(caught.exception.problems)
 
 
 EXAMPLE_OUTPUT = """\
