@@ -138,6 +138,9 @@ enum Command {
         /// (same rules; for comparison).
         #[arg(long)]
         native: bool,
+        /// Print the wall time of each phase on standard error (benchmarks).
+        #[arg(long, hide = true)]
+        timings: bool,
     },
     /// Write the embedded policy component, for other hosts (Python, JavaScript, ...).
     #[command(after_help = "Example:\n  turnstile component --out turnstile.wasm\n  python3 -c \"import wasmtime\"  # then load turnstile.wasm")]
@@ -165,8 +168,8 @@ fn main() -> ExitCode {
             Ok(false) => return ExitCode::from(1),
             Err(e) => Err(e),
         },
-        Command::WhatIf { users, org, set, at, format, out_users, policy, native } => {
-            what_if(WhatIfArgs { users, org, set, at, format, out_users, policy, native })
+        Command::WhatIf { users, org, set, at, format, out_users, policy, native, timings } => {
+            what_if(WhatIfArgs { users, org, set, at, format, out_users, policy, native, timings })
         }
     };
     match result {
@@ -297,9 +300,11 @@ struct WhatIfArgs {
     out_users: Option<PathBuf>,
     policy: Option<PathBuf>,
     native: bool,
+    timings: bool,
 }
 
 fn what_if(a: WhatIfArgs) -> Result<()> {
+    let started = std::time::Instant::now();
     let evaluator = evaluator(a.policy, a.native)?;
     let (org_text, org_source, before) = read_org(a.org.as_ref())?;
     let mut org_value: serde_json::Value = serde_json::from_str(&org_text).map_err(|e| Error::input(&org_source, e))?;
@@ -319,7 +324,7 @@ fn what_if(a: WhatIfArgs) -> Result<()> {
     } else {
         ProgressBar::hidden()
     };
-    if let Ok(style) = ProgressStyle::with_template("{msg:>7} [{bar:40}] {pos}/{len} syncs ({eta} left)") {
+    if let Ok(style) = ProgressStyle::with_template("{msg:>14} [{bar:40}] {pos}/{len} ({eta} left)") {
         progress.set_style(style.progress_chars("=> "));
     }
     let source = a.users.display().to_string();
@@ -328,6 +333,7 @@ fn what_if(a: WhatIfArgs) -> Result<()> {
         let lines: Vec<String> = read.errors.iter().map(ToString::to_string).collect();
         return Err(Error::input(&source, format!("the users listing can't be used:\n{}", lines.join("\n"))));
     }
+    let read_time = started.elapsed();
     let rows = read.roster.rows;
     let mut users = Vec::with_capacity(rows.len());
     let mut lines = Vec::with_capacity(rows.len());
@@ -352,6 +358,13 @@ fn what_if(a: WhatIfArgs) -> Result<()> {
     };
     // A reader that went away (e.g. `| head`) is not an error.
     let _ = written.and_then(|()| out.flush());
+    if a.timings {
+        eprintln!("timing: read {:.3} s", read_time.as_secs_f64());
+        for (phase, t) in &answer.timings {
+            eprintln!("timing: {phase} {:.3} s", t.as_secs_f64());
+        }
+        eprintln!("timing: total {:.3} s", started.elapsed().as_secs_f64());
+    }
     Ok(())
 }
 

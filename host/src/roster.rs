@@ -31,6 +31,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use turnstile_policy::calendar::{format_rfc3339, parse_rfc3339};
 use turnstile_policy::model::{Instant, LicenseType, Named, OrgState, Problem, Selector, Settings, User};
@@ -527,14 +528,15 @@ impl<'a> Parser<'a> {
 pub struct Population {
     pub users: Vec<User>,
     /// (file, line) of each user.
-    pub origin: Vec<(String, usize)>,
+    pub origin: Vec<(Arc<str>, usize)>,
 }
 
 /// The users of a listing, in row order, with their lines.
 pub fn population(listing: &Roster) -> Population {
+    let source: Arc<str> = Arc::from(listing.source.as_str());
     Population {
         users: listing.rows.iter().map(|r| r.user.clone()).collect(),
-        origin: listing.rows.iter().map(|r| (listing.source.clone(), r.line)).collect(),
+        origin: listing.rows.iter().map(|r| (source.clone(), r.line)).collect(),
     }
 }
 
@@ -590,11 +592,12 @@ pub fn import(
                 }
             }
             drop(index);
+            let source: Arc<str> = Arc::from(file.source.as_str());
             for (i, row) in changes {
                 if let Some(user) = population.users.get_mut(i) {
                     user.standard = row.standard.import_over(user.standard);
                     user.inspections = row.inspections.import_over(user.inspections);
-                    population.origin[i] = (file.source.clone(), row.line);
+                    population.origin[i] = (source.clone(), row.line);
                 }
             }
             population
@@ -627,13 +630,13 @@ pub fn import(
 pub fn locate(
     problems: &[Problem],
     users: &[User],
-    origin: &[(String, usize)],
+    origin: &[(Arc<str>, usize)],
     imported: Option<&str>,
     settings: &Settings,
     org_source: &str,
 ) -> Vec<Diagnostic> {
     let at = |i: usize, column: usize, message: &str| {
-        let (file, line) = origin.get(i).cloned().unwrap_or_default();
+        let (file, line) = origin.get(i).map_or((String::new(), 0), |(f, l)| (f.to_string(), *l));
         Diagnostic { file, line, column, message: message.to_string(), warning: false }
     };
     let mut out = Vec::new();
@@ -651,7 +654,7 @@ pub fn locate(
             let purchased = settings.licenses.purchased(license) as usize;
             let mut order: Vec<usize> = (0..users.len()).collect();
             if let Some(file) = imported {
-                order.sort_by_key(|&i| origin.get(i).map(|(f, line)| (f == file, *line)));
+                order.sort_by_key(|&i| origin.get(i).map(|(f, line)| (f.as_ref() == file, *line)));
             }
             let holders = order.into_iter().filter(|&i| users.get(i).and_then(User::held_license) == Some(license));
             let over = holders.clone().nth(purchased).or_else(|| holders.last()).unwrap_or(0);
