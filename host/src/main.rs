@@ -15,6 +15,7 @@ use turnstile_policy::model::{LicenseType, Settings};
 const EXIT_CODES: &str = "\
 Exit status:
   0  done (denials are decisions, not failures)
+  1  `check`: the licence file can't be imported (every error printed)
   2  the input can't be used: a scenario, a file, a flag or a policy component,
      with a message naming the place (FILE:LINE:COLUMN and a JSON path)
   3  the policy component failed while deciding (a defect: please report it)";
@@ -93,8 +94,8 @@ enum Command {
         "Examples:\n",
         "  turnstile what-if --users examples/users.csv --org examples/org.json \\\n",
         "      --set auto_assign=true --at 2026-11-22T10:00:00Z\n",
-        "  turnstile what-if --users users.csv --set licenses.standard=50 --format json\n",
-        "  turnstile what-if --users users.csv --set inactive_days=60 --out-users after.csv\n\n",
+        "  turnstile what-if --users users.csv --org org.json --set licenses.standard=50 --format json\n",
+        "  turnstile what-if --users users.csv --org org.json --set inactive_days=60 --out-users after.csv\n\n",
         "Every user syncs once at --at, in the file's row order, twice: under the\n",
         "organisation as given (before) and with the --set changes (after), each side with\n",
         "its own state, so auto-assignment and auto-free play out as they would. Every\n",
@@ -113,7 +114,7 @@ enum Command {
         #[arg(long, value_name = "USERS.csv")]
         users: PathBuf,
         /// The organisation (the `org` object of a scenario, JSON); absent
-        /// fields and a missing file mean the defaults of rules.md.
+        /// fields take the defaults of rules.md, and so does everything without --org.
         #[arg(long, value_name = "ORG.json")]
         org: Option<PathBuf>,
         /// Change one organisation field by its dotted path for the "after"
