@@ -405,6 +405,8 @@ fn what_if_worked_by_hand_turning_on_auto_assign_and_auto_free() {
         "--set", "auto_free=true", "--at", AT, "--format", "json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Standard error is a pipe here: no progress bar, no noise.
+    assert_eq!(text(&out.stderr), "");
     let lines: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let side = |allow: bool, code: &str, license: Option<&str>, rule: &str| {
         serde_json::json!({"allow": allow, "code": code, "license": license, "rule": rule})

@@ -345,11 +345,20 @@ fn what_if(a: WhatIfArgs) -> Result<()> {
     let question = whatif::Question { source, users, lines, org_source, before, after, changes: a.set, at };
     let answer = whatif::evaluate(&evaluator, question, a.out_users.is_some(), &progress)?;
     if let (Some(path), Some(after_users)) = (&a.out_users, &answer.after_users) {
-        let file = std::fs::File::create(path).map_err(|e| Error::input(path.display(), e))?;
-        let mut w = io::BufWriter::new(file);
-        roster::write_listing(&mut w, after_users)
-            .and_then(|()| w.flush())
-            .map_err(|e| Error::input(path.display(), e))?;
+        // Written beside and renamed into place: never a half-written listing.
+        let mut partial = path.clone().into_os_string();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        let written = std::fs::File::create(&partial).and_then(|file| {
+            let mut w = io::BufWriter::new(file);
+            roster::write_listing(&mut w, after_users)?;
+            w.flush()?;
+            std::fs::rename(&partial, path)
+        });
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&partial);
+            return Err(Error::input(path.display(), e));
+        }
     }
     let mut out = io::BufWriter::new(io::stdout().lock());
     let written = match a.format {
