@@ -76,7 +76,7 @@ fn generate(count: u64, users_path: &str, org_path: Option<&str>, seed: u64) -> 
         let (mut std_cell, mut insp_cell, mut last, mut assigned, mut temporary, mut external) =
             ("", "", String::new(), String::new(), String::new(), "false");
         match kind {
-            0..40 | 40..50 => {
+            0..50 => {
                 if kind < 40 {
                     std_cell = "Assigned";
                     standard += 1;

@@ -657,7 +657,7 @@ pub fn locate(
                 order.sort_by_key(|&i| origin.get(i).map(|(f, line)| (f.as_ref() == file, *line)));
             }
             let holders = order.into_iter().filter(|&i| users.get(i).and_then(User::held_license) == Some(license));
-            let over = holders.clone().nth(purchased).or_else(|| holders.last()).unwrap_or(0);
+            let over = holders.clone().nth(purchased).or_else(|| holders.clone().next_back()).unwrap_or(0);
             let column = if license == LicenseType::Standard { 4 } else { 5 };
             out.push(at(over, column, &p.message));
         } else {

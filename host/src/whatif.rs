@@ -86,30 +86,36 @@ impl Answer {
 /// `ProgressBar::hidden()` for none. `keep_after` keeps the after-state's
 /// users for `--out-users`.
 pub fn evaluate(evaluator: &Evaluator, mut q: Question, keep_after: bool, progress: &ProgressBar) -> Result<Answer> {
-    let mut rules: Vec<String> = Vec::new();
-    let mut timings = Vec::new();
+    let mut run = Run { evaluator, rules: Vec::new(), timings: Vec::new(), progress };
     progress.set_length(2 * q.users.len() as u64);
     let before_settings = q.before.clone();
-    let (before, _) = pass(evaluator, &mut q, before_settings, "before", false, &mut rules, progress, &mut timings)?;
+    let (before, _) = pass(&mut run, &mut q, before_settings, "before", false)?;
     let after_settings = q.after.clone();
-    let (after, after_users) =
-        pass(evaluator, &mut q, after_settings, "after", keep_after, &mut rules, progress, &mut timings)?;
+    let (after, after_users) = pass(&mut run, &mut q, after_settings, "after", keep_after)?;
     progress.finish_and_clear();
+    let Run { rules, timings, .. } = run;
     Ok(Answer { question: q, before, after, rules, after_users, timings })
+}
+
+/// What both passes share: where decisions come from, the rule names seen,
+/// the phase times and the progress bar.
+struct Run<'a> {
+    evaluator: &'a Evaluator,
+    rules: Vec<String>,
+    timings: Vec<(String, std::time::Duration)>,
+    progress: &'a ProgressBar,
 }
 
 /// One side: load the population under `settings`, then one `step` (sync)
 /// per user in row order.
 fn pass(
-    evaluator: &Evaluator,
+    run: &mut Run,
     q: &mut Question,
     settings: Settings,
     side: &str,
     keep_state: bool,
-    rules: &mut Vec<String>,
-    progress: &ProgressBar,
-    timings: &mut Vec<(String, std::time::Duration)>,
 ) -> Result<(Vec<Outcome>, Option<Vec<User>>)> {
+    let Run { evaluator, rules, timings, progress } = run;
     let mut clock = std::time::Instant::now();
     let mut lap = |name: &str, timings: &mut Vec<(String, std::time::Duration)>| {
         timings.push((format!("{name} {side}"), clock.elapsed()));
