@@ -53,7 +53,10 @@ fn main() -> ExitCode {
     let turnstile = examples.parent().map(|p| p.join("turnstile")).unwrap_or_default();
     for (what, path) in [("gen_users", &gen_users), ("turnstile", &turnstile)] {
         if !path.exists() {
-            eprintln!("bench_whatif: {} is missing: run `cargo build --release --examples` first ({what})", path.display());
+            eprintln!(
+                "bench_whatif: {} is missing: run `cargo build --release --examples` first ({what})",
+                path.display()
+            );
             return ExitCode::from(2);
         }
     }
@@ -78,8 +81,19 @@ fn main() -> ExitCode {
         }
         let (users_s, org_s) = (users.display().to_string(), org.display().to_string());
         let what_if = [
-            "what-if", "--users", &users_s, "--org", &org_s, "--set", "auto_assign=true", "--set", "auto_free=true",
-            "--at", "2026-11-22T10:00:00Z", "--format", "json",
+            "what-if",
+            "--users",
+            &users_s,
+            "--org",
+            &org_s,
+            "--set",
+            "auto_assign=true",
+            "--set",
+            "auto_free=true",
+            "--at",
+            "2026-11-22T10:00:00Z",
+            "--format",
+            "json",
         ];
         let commands: [(&str, Vec<&str>); 3] = [
             ("what-if (component)", what_if.to_vec()),

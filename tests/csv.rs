@@ -101,7 +101,8 @@ fn c1_the_seed_sample_with_a_trailing_blank_line_is_checked_and_can_be_imported(
     assert!(text(&out.stdout).contains("3 rows can be imported"));
 
     // With the organisation and onto the users listing it fits: still fine.
-    let out = turnstile(&["check", "examples/licenses.csv", "--org", "examples/org.json", "--users", "examples/users.csv"]);
+    let out =
+        turnstile(&["check", "examples/licenses.csv", "--org", "examples/org.json", "--users", "examples/users.csv"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
@@ -114,11 +115,27 @@ fn c1_bom_crlf_and_whitespace_only_trailing_lines_are_warnings_that_name_their_l
     let warnings: Vec<String> = read.warnings.iter().map(ToString::to_string).collect();
     assert!(warnings.contains(&"x.csv:1:1: warning: UTF-8 byte order mark ignored".to_string()), "{warnings:?}");
     assert!(warnings.contains(&"x.csv:1:1: warning: CRLF (Windows) line ends accepted".to_string()), "{warnings:?}");
-    assert!(warnings.contains(&"x.csv:5:1: warning: 3 trailing blank lines ignored (lines 5-7)".to_string()), "{warnings:?}");
+    assert!(
+        warnings.contains(&"x.csv:5:1: warning: 3 trailing blank lines ignored (lines 5-7)".to_string()),
+        "{warnings:?}"
+    );
     // The rows read exactly as without BOM and CRLF.
     let plain = roster::read(SEED_SAMPLE.as_bytes(), "y.csv");
     assert_eq!(held(&users(&read)), held(&users(&plain)));
     assert_eq!(read.roster.rows[2].user.name, "Ralf Harper");
+}
+
+#[test]
+fn c1_classic_mac_line_ends_are_read_as_line_ends_and_lines_are_numbered_right() {
+    let cr = format!("{}\r\"x\",\"X\",\"x@x\",\"Maybe\",\"\"\r", SEED_SAMPLE.replace('\n', "\r"));
+    let read = roster::read(cr.as_bytes(), "mac.csv");
+    let warnings: Vec<String> = read.warnings.iter().map(ToString::to_string).collect();
+    assert!(warnings.contains(&"mac.csv:1:50: warning: CR (classic Mac) line ends read as line ends".to_string()), "{warnings:?}");
+    assert_eq!(read.roster.rows.len(), 3);
+    assert_eq!(
+        messages(&read),
+        ["mac.csv:5:15: unknown licence value `Maybe` in Standard: expected `Assigned`, `Unassigned`, `Disabled` or empty"]
+    );
 }
 
 #[test]
@@ -176,24 +193,34 @@ fn c3_wrong_header_names_the_column() {
     check_fails(
         "\"Id\",\"Name\",\"Email\",\"Standard\",\"Inspections\"\n\"a\",\"A\",\"a@x\",\"\",\"\"\n",
         &[],
-        &["FILE:1:6: wrong header: column 2 is `Name`, expected `Full Name`; the header is \"Id\",\"Full Name\",\"Email\",\"Standard\",\"Inspections\""],
+        &[
+            "FILE:1:6: wrong header: column 2 is `Name`, expected `Full Name`; the header is \"Id\",\"Full Name\",\"Email\",\"Standard\",\"Inspections\"",
+        ],
     );
     check_fails(
         "\"Id\",\"Full Name\",\"Email\",\"Standard\"\n",
         &[],
-        &["FILE:1:36: wrong header: missing column `Inspections`; the header is \"Id\",\"Full Name\",\"Email\",\"Standard\",\"Inspections\""],
+        &[
+            "FILE:1:36: wrong header: missing column `Inspections`; the header is \"Id\",\"Full Name\",\"Email\",\"Standard\",\"Inspections\"",
+        ],
     );
-    check_fails("", &[], &["FILE:1:1: wrong header: the file is empty; expected \"Id\",\"Full Name\",\"Email\",\"Standard\",\"Inspections\""]);
+    check_fails(
+        "",
+        &[],
+        &[
+            "FILE:1:1: wrong header: the file is empty; expected \"Id\",\"Full Name\",\"Email\",\"Standard\",\"Inspections\"",
+        ],
+    );
 }
 
 #[test]
 fn c3_every_row_error_is_listed_with_line_and_column() {
     let file = format!(
         "{HEADER}{}{}{}{}{}",
-        "\"a\",\"A\",\"a@x\",\"Assigned\",\"\"\n",      // 2: fine
-        "\"b\",\"B\",\"b@x\",\"Assigned\"\n",           // 3: four fields
-        "\"c\",\"C\",\"c@x\",\"Yes\",\"\"\n",           // 4: unknown value at column 15
-        "\"a\",\"A again\",\"a@x\",\"\",\"\"\n",        // 5: duplicate of line 2
+        "\"a\",\"A\",\"a@x\",\"Assigned\",\"\"\n",        // 2: fine
+        "\"b\",\"B\",\"b@x\",\"Assigned\"\n",             // 3: four fields
+        "\"c\",\"C\",\"c@x\",\"Yes\",\"\"\n",             // 4: unknown value at column 15
+        "\"a\",\"A again\",\"a@x\",\"\",\"\"\n",          // 5: duplicate of line 2
         "\"d\",\"D, Jr.\",\"d@x\",\"\",\"\",\"extra\"\n", // 6: six fields, the sixth at column 26
     );
     check_fails(
@@ -231,7 +258,11 @@ fn c3_unknown_ids_against_the_users_listing() {
     let file = format!(
         "{HEADER}\"1a75199f-a48b-40d4-b9bc-2ea05faa8197\",\"Matt Ford\",\"m@x\",\"\",\"Assigned\"\n\"nobody\",\"N\",\"n@x\",\"Assigned\",\"\"\n"
     );
-    check_fails(&file, &["--users", "examples/users.csv"], &["FILE:3:1: unknown Id `nobody`: no such user in examples/users.csv"]);
+    check_fails(
+        &file,
+        &["--users", "examples/users.csv"],
+        &["FILE:3:1: unknown Id `nobody`: no such user in examples/users.csv"],
+    );
 }
 
 #[test]
@@ -316,7 +347,8 @@ fn c4_import_is_all_or_nothing() {
     );
     let read = roster::read(file.as_bytes(), "import.csv");
     assert!(read.ok());
-    let result = roster::import(&component(), Some((&settings, "org.json")), Some(&listing.roster), &read.roster).unwrap();
+    let result =
+        roster::import(&component(), Some((&settings, "org.json")), Some(&listing.roster), &read.roster).unwrap();
     let errors: Vec<String> = result.unwrap_err().iter().map(ToString::to_string).collect();
     // Walking the imported population in order, Anna (line 2 of the file) is
     // the fourth Standard holder: the first over.
@@ -328,8 +360,9 @@ fn c4_import_is_all_or_nothing() {
         "{file}\"1ac99e8f-824b-4b51-84ef-7ff55a555079\",\"Ralf Harper\",\"\",\"\",\"\"\n\"5c8a1e93-2b7f-4d06-a4e9-9f1d3c6b8e55\",\"Gina Lee\",\"\",\"\",\"\"\n"
     );
     let read = roster::read(file.as_bytes(), "import.csv");
-    let population =
-        roster::import(&component(), Some((&settings, "org.json")), Some(&listing.roster), &read.roster).unwrap().unwrap();
+    let population = roster::import(&component(), Some((&settings, "org.json")), Some(&listing.roster), &read.roster)
+        .unwrap()
+        .unwrap();
     let standard: Vec<&str> = population
         .users
         .iter()
@@ -339,9 +372,7 @@ fn c4_import_is_all_or_nothing() {
     assert_eq!(standard, vec!["Pete Porter", "Anna Nowak", "Bob Ziel"]);
 
     // An empty cell leaves a red selector red; `Unassigned` makes it grey.
-    let file = format!(
-        "{HEADER}\"2e7d5c49-8f1b-4a3e-9c62-4b0a8e1d7f74\",\"Sam Block\",\"\",\"\",\"Unassigned\"\n"
-    );
+    let file = format!("{HEADER}\"2e7d5c49-8f1b-4a3e-9c62-4b0a8e1d7f74\",\"Sam Block\",\"\",\"\",\"Unassigned\"\n");
     let read = roster::read(file.as_bytes(), "import.csv");
     let population = roster::import(&component(), None, Some(&listing.roster), &read.roster).unwrap().unwrap();
     let sam = population.users.iter().find(|u| u.name == "Sam Block").unwrap();
@@ -361,12 +392,14 @@ fn c4_export_then_import_gives_back_the_same_licences() {
     assert!(text(&exported).lines().all(|l| l.starts_with('"') && l.ends_with('"')), "every field quoted");
     let mut scrambled = listing.roster.clone();
     for row in &mut scrambled.rows {
-        row.user.standard = if row.user.standard == Selector::Disabled { Selector::Disabled } else { Selector::Unassigned };
+        row.user.standard =
+            if row.user.standard == Selector::Disabled { Selector::Disabled } else { Selector::Unassigned };
         row.user.inspections = Selector::Unassigned;
     }
     scrambled.rows[0].user.standard = Selector::Assigned;
     let settings = org(&std::fs::read_to_string(root().join("examples/org.json")).unwrap());
-    let back = roster::import(&component(), Some((&settings, "org.json")), Some(&scrambled), &file.roster).unwrap().unwrap();
+    let back =
+        roster::import(&component(), Some((&settings, "org.json")), Some(&scrambled), &file.roster).unwrap().unwrap();
     assert_eq!(held(&back.users), held(&original));
 
     // The users listing round-trips every selector and column.
@@ -401,19 +434,26 @@ const AT: &str = "2026-11-22T10:00:00Z";
 #[test]
 fn what_if_worked_by_hand_turning_on_auto_assign_and_auto_free() {
     let out = turnstile(&[
-        "what-if", "--users", "examples/users.csv", "--org", "examples/org.json", "--set", "auto_assign=true",
-        "--set", "auto_free=true", "--at", AT, "--format", "json",
+        "what-if",
+        "--users",
+        "examples/users.csv",
+        "--org",
+        "examples/org.json",
+        "--set",
+        "auto_assign=true",
+        "--set",
+        "auto_free=true",
+        "--at",
+        AT,
+        "--format",
+        "json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     // Standard error is a pipe here: no progress bar, no noise.
     assert_eq!(text(&out.stderr), "");
     let lines: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let side = |allow: bool, code: &str, license: Option<&str>, rule: &str| {
-        serde_json::json!({"allow": allow, "code": code, "license": license, "rule": rule})
-    };
-    let changed = |id: &str, name: &str, before: serde_json::Value, after: serde_json::Value| {
-        serde_json::json!({"id": id, "name": name, "before": before, "after": after})
-    };
+    let side = |allow: bool, code: &str, license: Option<&str>, rule: &str| serde_json::json!({"allow": allow, "code": code, "license": license, "rule": rule});
+    let changed = |id: &str, name: &str, before: serde_json::Value, after: serde_json::Value| serde_json::json!({"id": id, "name": name, "before": before, "after": after});
     let not_found = side(false, "LICENSE_NOT_FOUND", None, "L8");
     let expected = vec![
         changed(
@@ -434,7 +474,12 @@ fn what_if_worked_by_hand_turning_on_auto_assign_and_auto_free() {
             side(true, "OK", Some("temporary"), "L9"),
             not_found.clone(),
         ),
-        changed("1ac99e8f-824b-4b51-84ef-7ff55a555079", "Ralf Harper", side(true, "OK", Some("standard"), "L4"), not_found),
+        changed(
+            "1ac99e8f-824b-4b51-84ef-7ff55a555079",
+            "Ralf Harper",
+            side(true, "OK", Some("standard"), "L4"),
+            not_found,
+        ),
         serde_json::json!({"summary": {
             "before": {"inspections": 1, "standard": 3, "temporary": 2, "LICENSE_NOT_FOUND": 2, "LICENSE_EXPIRED": 1},
             "after": {"inspections": 1, "standard": 3, "temporary": 0, "LICENSE_NOT_FOUND": 5, "LICENSE_EXPIRED": 0},
@@ -484,8 +529,21 @@ fn what_if_the_component_and_the_native_rules_agree_and_nothing_changes_without_
 fn what_if_out_users_is_a_listing_check_accepts_and_that_imports_back_to_the_same_licences() {
     let out_users = Temp::new("after.csv", b"");
     let out = turnstile(&[
-        "what-if", "--users", "examples/users.csv", "--org", "examples/org.json", "--set", "auto_assign=true",
-        "--set", "auto_free=true", "--at", AT, "--format", "csv", "--out-users", out_users.path(),
+        "what-if",
+        "--users",
+        "examples/users.csv",
+        "--org",
+        "examples/org.json",
+        "--set",
+        "auto_assign=true",
+        "--set",
+        "auto_free=true",
+        "--at",
+        AT,
+        "--format",
+        "csv",
+        "--out-users",
+        out_users.path(),
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let csv = text(&out.stdout);
@@ -504,7 +562,8 @@ fn what_if_out_users_is_a_listing_check_accepts_and_that_imports_back_to_the_sam
     let written = roster::read(&std::fs::read(out_users.path()).unwrap(), "after.csv");
     let listing = roster::read(&std::fs::read(root().join("examples/users.csv")).unwrap(), "users.csv");
     let imported = roster::import(&component(), None, Some(&listing.roster), &written.roster).unwrap().unwrap();
-    let names = |l| imported.users.iter().filter(|u| u.held_license() == Some(l)).map(|u| u.name.clone()).collect::<Vec<_>>();
+    let names =
+        |l| imported.users.iter().filter(|u| u.held_license() == Some(l)).map(|u| u.name.clone()).collect::<Vec<_>>();
     assert_eq!(names(LicenseType::Standard), ["Pete Porter", "Anna Nowak", "Gina Lee"]);
     assert_eq!(names(LicenseType::Inspections), ["Matt Ford"]);
     assert_eq!(held(&imported.users), held(&users(&written)));
@@ -517,8 +576,15 @@ fn what_if_out_users_is_a_listing_check_accepts_and_that_imports_back_to_the_sam
 #[test]
 fn what_if_table_states_the_row_order_and_lists_the_changed_users() {
     let out = turnstile(&[
-        "what-if", "--users", "examples/users.csv", "--org", "examples/org.json", "--set", "auto_assign=true",
-        "--at", AT,
+        "what-if",
+        "--users",
+        "examples/users.csv",
+        "--org",
+        "examples/org.json",
+        "--set",
+        "auto_assign=true",
+        "--at",
+        AT,
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let table = text(&out.stdout);
@@ -541,21 +607,40 @@ fn what_if_refuses_bad_sets_bad_instants_and_bad_listings_with_their_place() {
         assert!(stderr.contains(place), "`{place}` not in {stderr}");
     };
     refused(&["--set", "licenses.gold=3"], "--set licenses.gold=3: licenses.gold: unknown field `gold`");
-    refused(&["--set", "inactive_days=soon"], "--set inactive_days=soon: inactive_days: invalid type: string \"soon\", expected u32");
+    refused(
+        &["--set", "inactive_days=soon"],
+        "--set inactive_days=soon: inactive_days: invalid type: string \"soon\", expected u32",
+    );
     refused(&["--set", "auto_assign"], "--set auto_assign: expected KEY=VALUE");
     refused(&["--set", "plan=gold"], "examples/org.json with --set: org.plan: unknown plan `gold`");
     // Fewer licences than already held: the engine refuses the state, at the first row over.
-    refused(&["--set", "licenses.standard=2"], "examples/users.csv:9:4: 3 standard licences assigned but 2 purchased (1 over)");
+    refused(
+        &["--set", "licenses.standard=2"],
+        "examples/users.csv:9:4: 3 standard licences assigned but 2 purchased (1 over)",
+    );
     refused(&["--at", "2026-11-22"], "--at: `2026-11-22` is not an RFC 3339 instant");
     refused(&["--format", "xml"], "xml");
     let bad = Temp::new("bad-users.csv", format!("{HEADER}\"a\",\"A\",\"a@x\",\"Green\",\"\"\n").as_bytes());
     let out = turnstile(&["what-if", "--users", bad.path()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains(&format!("{}:2:15: unknown licence value `Green`", bad.path())), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(&format!("{}:2:15: unknown licence value `Green`", bad.path())),
+        "{}",
+        text(&out.stderr)
+    );
     // Text values that look like numbers are taken as text where the field is text.
     let out = turnstile(&[
-        "what-if", "--users", "examples/users.csv", "--org", "examples/org.json", "--set", "home_country_code=49",
-        "--at", AT, "--format", "json",
+        "what-if",
+        "--users",
+        "examples/users.csv",
+        "--org",
+        "examples/org.json",
+        "--set",
+        "home_country_code=49",
+        "--at",
+        AT,
+        "--format",
+        "json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }

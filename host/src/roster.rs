@@ -11,7 +11,8 @@
 //! passes `turnstile check`.
 //!
 //! - C1 trailing blank or whitespace-only lines, a UTF-8 byte order mark and
-//!   CRLF line ends are accepted with a warning that names the line.
+//!   CRLF line ends are accepted with a warning that names the line (and so
+//!   are the lone CR line ends of old Mac spreadsheets).
 //! - C2 a row with both licences `Assigned` is taken as Inspections, with a
 //!   warning naming the line.
 //! - C3 errors name file, line and column, and stop the import with nothing
@@ -206,6 +207,27 @@ impl<'s> Reader<'s> {
             }
             None => text,
         };
+        // Classic Mac line ends (a CR alone, as some spreadsheets still write):
+        // read as line ends too, with a warning, so lines are numbered right.
+        let lone_cr = text
+            .as_bytes()
+            .iter()
+            .enumerate()
+            .find(|&(i, &b)| b == b'\r' && text.as_bytes().get(i + 1) != Some(&b'\n'));
+        let normalized: String;
+        let text = match lone_cr {
+            Some((i, _)) => {
+                let line = text[..i].matches('\n').count() + 1;
+                self.warn(
+                    line,
+                    text[..i].rsplit('\n').next().map_or(1, |l| l.chars().count() + 1),
+                    "CR (classic Mac) line ends read as line ends",
+                );
+                normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+                normalized.as_str()
+            }
+            None => text,
+        };
         let mut p = Parser { text, pos: 0, line: 1, line_start: 0, crlf_line: None };
         let mut blanks: Vec<usize> = Vec::new();
         let mut header_read = false;
@@ -289,13 +311,21 @@ impl<'s> Reader<'s> {
                 Some(f) if f.text == *name => {}
                 Some(f) => {
                     ok = false;
-                    let message = format!("wrong header: column {} is `{}`, expected `{name}`; the header is {expected}", i + 1, f.text);
+                    let message = format!(
+                        "wrong header: column {} is `{}`, expected `{name}`; the header is {expected}",
+                        i + 1,
+                        f.text
+                    );
                     self.error(f.line, f.column, message);
                 }
                 None => {
                     ok = false;
                     let line = fields.last().map_or(1, |f| f.line);
-                    self.error(line, end_column, format!("wrong header: missing column `{name}`; the header is {expected}"));
+                    self.error(
+                        line,
+                        end_column,
+                        format!("wrong header: missing column `{name}`; the header is {expected}"),
+                    );
                     break;
                 }
             }
@@ -365,7 +395,11 @@ impl<'s> Reader<'s> {
                 "External" => match text.to_ascii_lowercase().as_str() {
                     "" | "false" => user.external = false,
                     "true" => user.external = true,
-                    _ => self.error(f.line, f.column, format!("bad External value `{}`: expected `true`, `false` or empty", f.text)),
+                    _ => self.error(
+                        f.line,
+                        f.column,
+                        format!("bad External value `{}`: expected `true`, `false` or empty", f.text),
+                    ),
                 },
                 _ if text.is_empty() => {}
                 _ => match parse_rfc3339(text) {
@@ -443,11 +477,8 @@ impl<'a> Parser<'a> {
     fn record(&mut self, fields: &mut Vec<Field<'a>>) -> Result<usize, ParseError> {
         loop {
             let (line, column) = (self.line, self.column(self.pos));
-            let text = if self.bytes().get(self.pos) == Some(&b'"') {
-                self.quoted(line, column)?
-            } else {
-                self.unquoted()?
-            };
+            let text =
+                if self.bytes().get(self.pos) == Some(&b'"') { self.quoted(line, column)? } else { self.unquoted()? };
             fields.push(Field { text, line, column });
             match self.bytes().get(self.pos) {
                 Some(b',') => self.pos += 1,
@@ -462,7 +493,8 @@ impl<'a> Parser<'a> {
                     return Ok(end);
                 }
                 Some(_) => {
-                    let message = "unexpected character after a closing quote: a quote inside a field is written `\"\"`";
+                    let message =
+                        "unexpected character after a closing quote: a quote inside a field is written `\"\"`";
                     return Err((self.line, self.column(self.pos), message.into()));
                 }
             }
@@ -478,7 +510,8 @@ impl<'a> Parser<'a> {
                 b',' | b'\n' => break,
                 b'\r' if bytes.get(end + 1) == Some(&b'\n') => break,
                 b'"' => {
-                    let message = "a quote inside an unquoted field: quote the whole field and write the quote as `\"\"`";
+                    let message =
+                        "a quote inside an unquoted field: quote the whole field and write the quote as `\"\"`";
                     return Err((self.line, self.column(end), message.into()));
                 }
                 _ => end += 1,
@@ -683,7 +716,10 @@ pub fn write_licenses(out: &mut impl Write, users: &[User]) -> io::Result<()> {
     write_record(out, COLUMNS.iter().copied())?;
     for u in users {
         let cell = |l: LicenseType| if u.held_license() == Some(l) { "Assigned" } else { "" };
-        write_record(out, [u.id.as_str(), &u.name, &u.email, cell(LicenseType::Standard), cell(LicenseType::Inspections)])?;
+        write_record(
+            out,
+            [u.id.as_str(), &u.name, &u.email, cell(LicenseType::Standard), cell(LicenseType::Inspections)],
+        )?;
     }
     Ok(())
 }
@@ -705,7 +741,17 @@ pub fn write_listing(out: &mut impl Write, users: &[User]) -> io::Result<()> {
         let external = if u.external { "true" } else { "false" };
         write_record(
             out,
-            [u.id.as_str(), &u.name, &u.email, cell(u.standard), cell(u.inspections), &last, &assigned, &temporary, external],
+            [
+                u.id.as_str(),
+                &u.name,
+                &u.email,
+                cell(u.standard),
+                cell(u.inspections),
+                &last,
+                &assigned,
+                &temporary,
+                external,
+            ],
         )?;
     }
     Ok(())

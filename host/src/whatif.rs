@@ -132,7 +132,8 @@ fn pass(
         Err(problems) => {
             let source: std::sync::Arc<str> = std::sync::Arc::from(q.source.as_str());
             let origin: Vec<_> = q.lines.iter().map(|&l| (source.clone(), l)).collect();
-            let org_source = if side == "before" { q.org_source.clone() } else { format!("{} with --set", q.org_source) };
+            let org_source =
+                if side == "before" { q.org_source.clone() } else { format!("{} with --set", q.org_source) };
             let located = roster::locate(&problems, &q.users, &origin, None, &settings, &org_source);
             let mut lines: Vec<String> = located.iter().map(ToString::to_string).collect();
             if q.org_source == crate::DEFAULT_ORG {
@@ -148,7 +149,8 @@ fn pass(
     progress.set_message(format!("syncs {side}"));
     let mut outcomes = Vec::with_capacity(q.users.len());
     for (i, user) in q.users.iter().enumerate() {
-        let event = Event { at: q.at, kind: EventKind::Sync(SyncEvent { user: user.id.clone(), channel: Channel::Mobile }) };
+        let event =
+            Event { at: q.at, kind: EventKind::Sync(SyncEvent { user: user.id.clone(), channel: Channel::Mobile }) };
         let d = org.step(&event)?;
         let rule = match rules.iter().position(|r| *r == d.rule) {
             Some(i) => i,
@@ -322,8 +324,17 @@ pub fn write_csv(out: &mut impl Write, answer: &Answer) -> io::Result<()> {
     roster::write_record(
         out,
         [
-            "Id", "Full Name", "Line", "Before Allow", "Before Code", "Before License", "Before Rule", "After Allow",
-            "After Code", "After License", "After Rule",
+            "Id",
+            "Full Name",
+            "Line",
+            "Before Allow",
+            "Before Code",
+            "Before License",
+            "Before Rule",
+            "After Allow",
+            "After Code",
+            "After License",
+            "After Rule",
         ],
     )?;
     let q = &answer.question;
@@ -335,7 +346,16 @@ pub fn write_csv(out: &mut impl Write, answer: &Answer) -> io::Result<()> {
         roster::write_record(
             out,
             [
-                u.id.as_str(), &u.name, &line, &ba, b.code.name(), lic(b), answer.rule(b), &aa, a.code.name(), lic(a),
+                u.id.as_str(),
+                &u.name,
+                &line,
+                &ba,
+                b.code.name(),
+                lic(b),
+                answer.rule(b),
+                &aa,
+                a.code.name(),
+                lic(a),
                 answer.rule(a),
             ],
         )?;
@@ -371,7 +391,8 @@ pub fn write_table(out: &mut impl Write, answer: &Answer) -> io::Result<()> {
         (true, Some(l)) => format!("allow {} ({})", l.name(), answer.rule(o)),
         _ => format!("deny {} ({})", o.code.name(), answer.rule(o)),
     };
-    let mut table: Vec<[String; 5]> = vec![["line".into(), "id".into(), "name".into(), "before".into(), "after".into()]];
+    let mut table: Vec<[String; 5]> =
+        vec![["line".into(), "id".into(), "name".into(), "before".into(), "after".into()]];
     for &i in &changed {
         let (Some(u), Some(b), Some(a)) = (q.users.get(i), answer.before.get(i), answer.after.get(i)) else { continue };
         let line = q.lines.get(i).copied().unwrap_or(0).to_string();
