@@ -449,7 +449,7 @@ mod tests {
                 ..User::new("gone")
             },
         ];
-        let settings = Settings { max_active_users: 4, billing_day: 1, ..Settings::default() };
+        let settings = Settings { max_active_users: Some(4), billing_day: 1, ..Settings::default() };
         State::load(OrgState { settings, users, groups, sessions: vec![] }).expect("a consistent state")
     }
 

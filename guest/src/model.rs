@@ -54,7 +54,7 @@ impl Default for Settings {
             temporary_days: 14,
             inactive_days: 90,
             // No seat limit unless the organisation sets one.
-            max_active_users: u32::MAX,
+            max_active_users: None,
             idle_logout_minutes: 30,
             plan: "record".into(),
             plans: default_plans(),

@@ -42,7 +42,7 @@ pub fn activate(state: &State, u: &User) -> Decision {
 /// `create_user`, which also make an account active.
 pub(crate) fn activation_refusal(state: &State, u: &User) -> Option<Decision> {
     let (active, max) = (state.active_accounts(), state.settings().max_active_users);
-    if active >= max {
+    if let Some(max) = max.filter(|&max| active >= max) {
         return Some(Decision::deny(
             Code::SeatLimitReached,
             "S1",
@@ -175,9 +175,9 @@ fn idle_text(session: &Session, now: Instant) -> String {
 
 fn seats_message(what: &str, active: u32, state: &State) -> String {
     match state.settings().max_active_users {
-        u32::MAX if active == 1 => format!("{what}: 1 active account"),
-        u32::MAX => format!("{what}: {active} active accounts"),
-        max => format!("{what}: {active} of {max} active accounts"),
+        Some(max) => format!("{what}: {active} of {max} active accounts"),
+        None if active == 1 => format!("{what}: 1 active account"),
+        None => format!("{what}: {active} active accounts"),
     }
 }
 
@@ -202,7 +202,7 @@ mod tests {
     }
 
     fn org(max: u32, users: Vec<User>) -> State {
-        let settings = Settings { max_active_users: max, ..Settings::default() };
+        let settings = Settings { max_active_users: Some(max), ..Settings::default() };
         State::load(OrgState { settings, users, groups: vec![], sessions: vec![] }).expect("a consistent state")
     }
 

@@ -191,6 +191,11 @@ impl State {
         self.active
     }
 
+    /// The seat limit, when more accounts are active than it allows.
+    fn over_seats(&self) -> Option<u32> {
+        self.settings.max_active_users.filter(|&max| self.active > max)
+    }
+
     /// The holder of `license` with the oldest inactivity instant, if that
     /// instant is at or before `cutoff` (ties: smallest id). Logarithmic.
     pub fn oldest_inactive_holder(&self, license: LicenseType, cutoff: Instant) -> Option<&User> {
@@ -285,11 +290,8 @@ impl State {
                     }
                     Ok(())
                 })?;
-                if self.active > self.settings.max_active_users {
-                    return Err(format!(
-                        "{} active accounts would exceed max_active_users {}",
-                        self.active, self.settings.max_active_users
-                    ));
+                if let Some(max) = self.over_seats() {
+                    return Err(format!("{} active accounts would exceed max_active_users {max}", self.active));
                 }
                 Ok(())
             }
@@ -305,7 +307,7 @@ impl State {
                 undo.push(Undo::AddedUser);
                 match self.check_counts("").into_iter().next() {
                     Some(p) => Err(p.message),
-                    None if self.active > self.settings.max_active_users => {
+                    None if self.over_seats().is_some() => {
                         Err(format!("adding user `{}` would exceed max_active_users", user.id))
                     }
                     None => Ok(()),
@@ -498,14 +500,8 @@ impl State {
                 ));
             }
         }
-        if self.active > self.settings.max_active_users {
-            problems.push(problem(
-                field,
-                format!(
-                    "{} active accounts but max_active_users is {}",
-                    self.active, self.settings.max_active_users
-                ),
-            ));
+        if let Some(max) = self.over_seats() {
+            problems.push(problem(field, format!("{} active accounts but max_active_users is {max}", self.active)));
         }
         problems
     }

@@ -134,7 +134,7 @@ fn whole_organisation(rng: &mut Rng) -> OrgState {
         u.features = features(rng);
         u.app.recording = rng.chance(70);
     }
-    state.settings.max_active_users = active + rng.below(3) as u32;
+    state.settings.max_active_users = Some(active + rng.below(3) as u32);
     state
 }
 
@@ -226,7 +226,8 @@ fn check_invariants(org: &Org, context: &str) {
         assert_eq!(org.state().assigned(l), held[l.index()], "{context}: the assigned count index drifted");
     }
     let active = state.users.iter().filter(|u| u.account == AccountState::Active).count() as u32;
-    assert!(active <= state.settings.max_active_users, "{context}: {active} active accounts, too many seats");
+    let max = state.settings.max_active_users.unwrap_or(u32::MAX);
+    assert!(active <= max, "{context}: {active} active accounts, too many seats");
     assert_eq!(org.state().active_accounts(), active, "{context}: the active account index drifted");
     for session in &state.sessions {
         assert!(state.users.iter().any(|u| u.id == session.user), "{context}: a session of nobody");

@@ -281,7 +281,9 @@ impl OrgFile {
         set(&mut s.auto_free, self.auto_free);
         set(&mut s.temporary_days, self.temporary_days);
         set(&mut s.inactive_days, self.inactive_days);
-        set(&mut s.max_active_users, self.max_active_users);
+        if let Some(max) = self.max_active_users {
+            s.max_active_users = Some(max);
+        }
         set(&mut s.idle_logout_minutes, self.idle_logout_minutes);
         set(&mut s.plan, self.plan);
         let mut own: Vec<String> = Vec::new();
