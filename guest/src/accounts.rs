@@ -386,7 +386,8 @@ fn set_state(u: &User, to: AccountState) -> Effect {
     Effect::SetState(StateChange { user: u.id.clone(), state: to })
 }
 
-fn deleted(rule: &str) -> Decision {
+/// A deleted account can do nothing (A6); `rule` names the rule refusing.
+pub(crate) fn deleted(rule: &str) -> Decision {
     Decision::deny(Code::AccountDeleted, rule, "the account has been deleted")
 }
 

@@ -2,10 +2,11 @@
 //! selector (rules L1–L12, seeds 000 and 001).
 //!
 //! `sync` walks L1..L9 in order, first match wins. Every allowed sync ends
-//! with a `touch` effect; a denial changes nothing.
+//! with a `touch` effect; a denial changes nothing. Before L1, a deleted
+//! account (A6: "no login") syncs nothing: `ACCOUNT_DELETED`.
 
 use crate::model::{
-    Assignment, Named, Code, DAY, Decision, Effect, GrantedLicense, Instant, LicenseChange, LicenseType, Selector,
+    AccountState, Assignment, Named, Code, DAY, Decision, Effect, GrantedLicense, Instant, LicenseChange, LicenseType, Selector,
     User, UserInstant,
 };
 use crate::state::State;
@@ -19,6 +20,9 @@ pub const EXPIRED: &str = "LICENSE: EXPIRED";
 pub fn sync(state: &State, u: &User, now: Instant) -> Decision {
     let settings = state.settings();
 
+    if u.account == AccountState::Deleted {
+        return Decision::deny(Code::AccountDeleted, "A6", "the account has been deleted: no sync");
+    }
     if settings.trial {
         return granted("L1", GrantedLicense::Trial, u, now, vec![]).with_detail("trial period: nothing consumed");
     }

@@ -19,13 +19,14 @@
 use crate::model::{
     AccountState, ActivityAt, Code, Decision, Effect, Instant, MINUTE, Session, StateChange, User, UserInstant,
 };
+use crate::accounts;
 use crate::state::State;
 
 /// Rule S1: the administrator activates `u`'s account.
 pub fn activate(state: &State, u: &User) -> Decision {
     match u.account {
         AccountState::Active => Decision::allow("S1", "the account is already active"),
-        AccountState::Deleted => deleted(),
+        AccountState::Deleted => accounts::deleted("A6"),
         AccountState::Blocked => {
             Decision::deny(Code::AccountBlocked, "A5", "the account is blocked; unblock it to make it active again")
         }
@@ -60,7 +61,7 @@ pub(crate) fn activation_refusal(state: &State, u: &User) -> Option<Decision> {
 pub fn deactivate(state: &State, u: &User) -> Decision {
     match u.account {
         AccountState::Inactive => Decision::allow("S2", "the account is already inactive"),
-        AccountState::Deleted => deleted(),
+        AccountState::Deleted => accounts::deleted("A6"),
         AccountState::Blocked => Decision::deny(
             Code::AccountBlocked,
             "A5",
@@ -124,7 +125,7 @@ pub fn logout(state: &State, u: &User) -> Decision {
 /// the heartbeat ends it rather than reviving it.
 pub fn activity(state: &State, u: &User, tab_open: bool, now: Instant) -> Decision {
     if u.account == AccountState::Deleted {
-        return deleted();
+        return accounts::deleted("A6");
     }
     match state.session(&u.id) {
         None => Decision::allow("S5", "no open session: nothing recorded"),
@@ -186,10 +187,6 @@ fn set_state(u: &User, to: AccountState) -> Effect {
 }
 
 /// Rule A6: a deleted account can do nothing.
-fn deleted() -> Decision {
-    Decision::deny(Code::AccountDeleted, "A6", "the account has been deleted")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
