@@ -414,6 +414,13 @@ fn c4_export_then_import_gives_back_the_same_licences() {
 
 const AT: &str = "2026-11-22T10:00:00Z";
 
+/// `turnstile what-if` on the example listing and organisation, then `args`.
+fn what_if(args: &[&str]) -> Output {
+    let mut all = vec!["what-if", "--users", "examples/users.csv", "--org", "examples/org.json"];
+    all.extend_from_slice(args);
+    turnstile(&all)
+}
+
 /// The worked example of the README, by hand from rules.md. examples/org.json:
 /// 3 Standard and 2 Inspections purchased, auto-assignment off; Standard is
 /// held by Pete, Gina and Ralf (none free); not an Inspections project.
@@ -433,21 +440,7 @@ const AT: &str = "2026-11-22T10:00:00Z";
 /// Matt, Pete, Gina, Sam and Eve decide as before.
 #[test]
 fn what_if_worked_by_hand_turning_on_auto_assign_and_auto_free() {
-    let out = turnstile(&[
-        "what-if",
-        "--users",
-        "examples/users.csv",
-        "--org",
-        "examples/org.json",
-        "--set",
-        "auto_assign=true",
-        "--set",
-        "auto_free=true",
-        "--at",
-        AT,
-        "--format",
-        "json",
-    ]);
+    let out = what_if(&["--set", "auto_assign=true", "--set", "auto_free=true", "--at", AT, "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     // Standard error is a pipe here: no progress bar, no noise.
     assert_eq!(text(&out.stderr), "");
@@ -528,12 +521,7 @@ fn what_if_the_component_and_the_native_rules_agree_and_nothing_changes_without_
 #[test]
 fn what_if_out_users_is_a_listing_check_accepts_and_that_imports_back_to_the_same_licences() {
     let out_users = Temp::new("after.csv", b"");
-    let out = turnstile(&[
-        "what-if",
-        "--users",
-        "examples/users.csv",
-        "--org",
-        "examples/org.json",
+    let out = what_if(&[
         "--set",
         "auto_assign=true",
         "--set",
@@ -575,17 +563,7 @@ fn what_if_out_users_is_a_listing_check_accepts_and_that_imports_back_to_the_sam
 
 #[test]
 fn what_if_table_states_the_row_order_and_lists_the_changed_users() {
-    let out = turnstile(&[
-        "what-if",
-        "--users",
-        "examples/users.csv",
-        "--org",
-        "examples/org.json",
-        "--set",
-        "auto_assign=true",
-        "--at",
-        AT,
-    ]);
+    let out = what_if(&["--set", "auto_assign=true", "--at", AT]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let table = text(&out.stdout);
     assert!(table.contains("One sync per user, in the file's row order"), "{table}");
@@ -598,9 +576,7 @@ fn what_if_table_states_the_row_order_and_lists_the_changed_users() {
 #[test]
 fn what_if_refuses_bad_sets_bad_instants_and_bad_listings_with_their_place() {
     let refused = |args: &[&str], place: &str| {
-        let mut all = vec!["what-if", "--users", "examples/users.csv", "--org", "examples/org.json"];
-        all.extend_from_slice(args);
-        let out = turnstile(&all);
+        let out = what_if(args);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert_eq!(text(&out.stdout), "");
@@ -629,12 +605,7 @@ fn what_if_refuses_bad_sets_bad_instants_and_bad_listings_with_their_place() {
         text(&out.stderr)
     );
     // Text values that look like numbers are taken as text where the field is text.
-    let out = turnstile(&[
-        "what-if",
-        "--users",
-        "examples/users.csv",
-        "--org",
-        "examples/org.json",
+    let out = what_if(&[
         "--set",
         "home_country_code=49",
         "--at",
