@@ -185,14 +185,7 @@ fn main() -> ExitCode {
 fn run(file: &str, policy: Option<PathBuf>, native: bool) -> Result<()> {
     let (text, source) = read_input(file)?;
     let scenario = scenario::parse(&text, &source)?;
-    let evaluator = if native {
-        Evaluator::Native
-    } else {
-        Evaluator::Component(match policy {
-            Some(path) => Policy::from_file(&path)?,
-            None => Policy::embedded()?,
-        })
-    };
+    let evaluator = evaluator(policy, native)?;
     // Decide everything before printing: an error prints no decisions.
     let lines = turnstile::run(&evaluator, &scenario)?;
     let mut out = io::BufWriter::new(io::stdout().lock());
@@ -240,6 +233,16 @@ fn read_roster(path: &PathBuf) -> Result<roster::Read> {
     Ok(read)
 }
 
+/// Reads a users listing that must be free of errors to be used at all.
+fn read_listing(path: &PathBuf, what: &str) -> Result<roster::Read> {
+    let read = read_roster(path)?;
+    if !read.ok() {
+        let lines: Vec<String> = read.errors.iter().map(ToString::to_string).collect();
+        return Err(Error::input(path.display(), format!("{what} can't be used:\n{}", lines.join("\n"))));
+    }
+    Ok(read)
+}
+
 /// `turnstile check`: `Ok(true)` when the file can be imported.
 fn check(file: &PathBuf, org: Option<PathBuf>, users: Option<PathBuf>, policy: Option<PathBuf>, native: bool) -> Result<bool> {
     let evaluator = evaluator(policy, native)?;
@@ -248,14 +251,7 @@ fn check(file: &PathBuf, org: Option<PathBuf>, users: Option<PathBuf>, policy: O
         None => None,
     };
     let listing = match &users {
-        Some(path) => {
-            let read = read_roster(path)?;
-            if !read.ok() {
-                let lines: Vec<String> = read.errors.iter().map(ToString::to_string).collect();
-                return Err(Error::input(path.display(), format!("the --users listing can't be used:\n{}", lines.join("\n"))));
-            }
-            Some(read.roster)
-        }
+        Some(path) => Some(read_listing(path, "the --users listing")?.roster),
         None => None,
     };
     let read = read_roster(file)?;
@@ -329,11 +325,7 @@ fn what_if(a: WhatIfArgs) -> Result<()> {
         progress.set_style(style.progress_chars("=> "));
     }
     let source = a.users.display().to_string();
-    let read = read_roster(&a.users)?;
-    if !read.ok() {
-        let lines: Vec<String> = read.errors.iter().map(ToString::to_string).collect();
-        return Err(Error::input(&source, format!("the users listing can't be used:\n{}", lines.join("\n"))));
-    }
+    let read = read_listing(&a.users, "the users listing")?;
     let read_time = started.elapsed();
     let rows = read.roster.rows;
     let mut users = Vec::with_capacity(rows.len());
