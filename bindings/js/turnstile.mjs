@@ -301,7 +301,7 @@ export function read(engine, text) {
   } catch (e) {
     throw new ScenarioError(e.message);
   }
-  const top = new Obj('', data, ['org', 'users', 'groups', 'events']);
+  const top = new Obj('', data, ['about', 'org', 'users', 'groups', 'events']);
   const state = {
     settings: settings(engine, top.get('org', 'object', {})),
     users: top.get('users', 'list', []).map((u, i) => user(engine, `users[${i}]`, u)),

@@ -215,6 +215,9 @@ fn check_references(scenario: &Scenario) -> Result<()> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ScenarioFile<'a> {
+    /// What the scenario shows (conformance vectors name their rules here); not read.
+    #[serde(default, rename = "about")]
+    _about: Option<String>,
     #[serde(default)]
     org: OrgFile,
     #[serde(default)]

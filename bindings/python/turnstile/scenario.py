@@ -326,7 +326,7 @@ def read(policy: Policy, text: str) -> Scenario:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise ScenarioError(f"{e.lineno}:{e.colno}: {e.msg}") from None
-    top = _Object("", data, ["org", "users", "groups", "events"])
+    top = _Object("", data, ["about", "org", "users", "groups", "events"])
     state = {
         "settings": _settings(policy, top.get("org", "object", {})),
         "users": [_user(policy, f"users[{i}]", u) for i, u in enumerate(top.get("users", "list", []))],
