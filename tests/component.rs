@@ -25,7 +25,7 @@ fn the_component_imports_nothing() {
 fn the_component_exports_the_engine_interface() {
     let (engine, component) = component();
     let exports: Vec<String> = component.component_type().exports(&engine).map(|(name, _)| name.to_string()).collect();
-    assert_eq!(exports, vec!["turnstile:policy/engine@0.1.0".to_string()]);
+    assert_eq!(exports, vec!["turnstile:policy/engine@0.2.0".to_string()]);
 }
 
 #[test]

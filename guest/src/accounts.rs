@@ -17,12 +17,11 @@
 //! deletes themself or the main administrator.
 
 use crate::calendar::next_billing_start;
-use crate::model::{
-    AccountState, Code, Decision, Effect, GroupKind, Instant, LicenseChange, Named, POSITION_GROUP, Selector,
-    StateChange, User,
-};
+use crate::decision::{Decision, Effect, Effects, deleted};
+use crate::model::{AccountState, Code, GroupKind, Instant, Named, POSITION_GROUP, Selector, User};
 use crate::seats;
 use crate::state::State;
+use crate::users::UserRef;
 
 /// The permission that lets a user manage other users (A4).
 pub const MANAGE_USERS: &str = "manage_users";
@@ -55,13 +54,13 @@ pub fn password_violations(password: &str, confirm: &str) -> Vec<String> {
 
 /// Rule A1: `u` (or an administrator for `u`) sets a new password. The
 /// engine keeps no password, only that there is one (`set_password`).
-pub fn set_password(u: &User, password: &str, confirm: &str) -> Decision {
+pub fn set_password(u: UserRef, password: &str, confirm: &str) -> Decision {
     if u.account == AccountState::Deleted {
         return deleted("A6");
     }
     let violations = password_violations(password, confirm);
     if violations.is_empty() {
-        return Decision::allow("A1", "password set").with_effects(vec![Effect::SetPassword(u.id.clone())]);
+        return Decision::allow("A1", "password set").with_effects([Effect::SetPassword { user: u.ix }]);
     }
     let mut d = Decision::deny(Code::PasswordTooWeak, "A1", format!("password too weak: {}", violations.join("; ")));
     d.violations = violations;
@@ -73,7 +72,7 @@ pub fn set_password(u: &User, password: &str, confirm: &str) -> Decision {
 /// (`INVALID_USER`); a new active account takes a seat and needs a
 /// password (S1). A licence marked assigned without `assigned_at` is
 /// assigned `now`.
-pub fn create_user(state: &State, actor: &User, user: &User, now: Instant) -> Decision {
+pub fn create_user(state: &State, actor: UserRef, user: &User, now: Instant) -> Decision {
     if let Some(refusal) = may_manage_users(state, actor, "create users") {
         return refusal;
     }
@@ -89,7 +88,7 @@ pub fn create_user(state: &State, actor: &User, user: &User, now: Instant) -> De
         return d;
     }
     if user.account == AccountState::Active {
-        if let Some(refusal) = seats::activation_refusal(state, user) {
+        if let Some(refusal) = seats::activation_refusal(state, user.has_password) {
             return refusal;
         }
     }
@@ -98,7 +97,7 @@ pub fn create_user(state: &State, actor: &User, user: &User, now: Instant) -> De
         record.assigned_at = Some(now);
     }
     let message = format!("user `{}` created ({})", user.id, user.account.name());
-    Decision::allow("A2", message).with_effects(vec![Effect::AddUser(record)])
+    Decision::allow("A2", message).with_effects([Effect::AddUser(Box::new(record))])
 }
 
 /// Rule A2: everything wrong with a new user record, in a fixed order
@@ -121,14 +120,14 @@ pub fn user_problems(state: &State, user: &User) -> Vec<String> {
         problems.push("an e-mail address is required (it is the login)".to_string());
     } else if !is_well_formed_email(&user.email) {
         problems.push(format!("e-mail `{}` is not well-formed (expected local@domain.tld)", user.email));
-    } else if let Some(holder) = others().find(|u| u.email.eq_ignore_ascii_case(&user.email)) {
-        problems.push(format!("e-mail `{}` is already the login of user `{}`", user.email, holder.id));
+    } else if let Some(holder) = others().find(|u| u.email().eq_ignore_ascii_case(&user.email)) {
+        problems.push(format!("e-mail `{}` is already the login of user `{}`", user.email, holder.id()));
     }
     match user.sip.as_deref().map(str::trim) {
         None | Some("") => problems.push("a SIP account is required".to_string()),
         Some(sip) => {
-            if let Some(holder) = others().find(|u| u.sip.as_deref().map(str::trim) == Some(sip)) {
-                problems.push(format!("SIP account `{sip}` is already held by user `{}`", holder.id));
+            if let Some(holder) = others().find(|u| u.sip() == Some(sip)) {
+                problems.push(format!("SIP account `{sip}` is already held by user `{}`", holder.id()));
             }
         }
     }
@@ -200,20 +199,20 @@ pub fn is_well_formed_email(email: &str) -> bool {
 
 /// Rules A4 and A5: `actor` blocks `u`. The account loses its panel login
 /// (its open session ends) and its seat; its SIP account keeps working.
-pub fn block_user(state: &State, actor: &User, u: &User) -> Decision {
+pub fn block_user(state: &State, actor: UserRef, u: UserRef) -> Decision {
     if let Some(refusal) = may_act_on(state, actor, u, "block", "blocked") {
         return refusal;
     }
     match u.account {
         AccountState::Deleted => deleted("A6"),
-        AccountState::Blocked => Decision::allow("A5", format!("user `{}` is already blocked", u.id)),
+        AccountState::Blocked => Decision::allow("A5", format!("user `{}` is already blocked", u.id())),
         AccountState::Active | AccountState::Inactive => {
             let mut effects = end_session(state, u);
             effects.push(set_state(u, AccountState::Blocked));
             let ended = if effects.len() > 1 { "; the open session was ended" } else { "" };
             Decision::allow(
                 "A5",
-                format!("user `{}` blocked: no panel login or SMS; calls over the SIP account still work{ended}", u.id),
+                format!("user `{}` blocked: no panel login or SMS; calls over the SIP account still work{ended}", u.id()),
             )
             .with_effects(effects)
         }
@@ -224,20 +223,22 @@ pub fn block_user(state: &State, actor: &User, u: &User) -> Decision {
 /// again when S1 allows (a free seat and a password); otherwise it becomes
 /// inactive, and the administrator activates it once S1 allows. Unblocking
 /// itself is never refused for a seat.
-pub fn unblock_user(state: &State, actor: &User, u: &User) -> Decision {
+pub fn unblock_user(state: &State, actor: UserRef, u: UserRef) -> Decision {
     if let Some(refusal) = may_manage_users(state, actor, "unblock users") {
         return refusal;
     }
     match u.account {
         AccountState::Deleted => deleted("A6"),
         AccountState::Active | AccountState::Inactive => {
-            Decision::allow("A5", format!("user `{}` is not blocked", u.id))
+            Decision::allow("A5", format!("user `{}` is not blocked", u.id()))
         }
-        AccountState::Blocked => match seats::activation_refusal(state, u) {
-            None => Decision::allow("A5", format!("user `{}` unblocked: the account is active again", u.id))
-                .with_effects(vec![set_state(u, AccountState::Active)]),
-            Some(why) => Decision::allow("A5", format!("user `{}` unblocked but left inactive: {}", u.id, why.message))
-                .with_effects(vec![set_state(u, AccountState::Inactive)]),
+        AccountState::Blocked => match seats::activation_refusal(state, u.has_password) {
+            None => Decision::allow("A5", format!("user `{}` unblocked: the account is active again", u.id()))
+                .with_effects([set_state(u, AccountState::Active)]),
+            Some(why) => {
+                Decision::allow("A5", format!("user `{}` unblocked but left inactive: {}", u.id(), why.message))
+                    .with_effects([set_state(u, AccountState::Inactive)])
+            }
         },
     }
 }
@@ -245,20 +246,20 @@ pub fn unblock_user(state: &State, actor: &User, u: &User) -> Decision {
 /// Rules A4 and A6: `actor` deletes `u` at `now`. The open session ends, a
 /// held licence is freed, the account leaves every group and frees its SIP
 /// account and e-mail; billing stops at the start of the next billing period.
-pub fn delete_user(state: &State, actor: &User, u: &User, now: Instant) -> Decision {
+pub fn delete_user(state: &State, actor: UserRef, u: UserRef, now: Instant) -> Decision {
     if let Some(refusal) = may_act_on(state, actor, u, "delete", "deleted") {
         return refusal;
     }
     if u.account == AccountState::Deleted {
-        return Decision::deny(Code::AccountDeleted, "A6", format!("user `{}` is already deleted", u.id));
+        return Decision::deny(Code::AccountDeleted, "A6", format!("user `{}` is already deleted", u.id()));
     }
     let mut effects = end_session(state, u);
     if let Some(license) = u.held_license() {
-        effects.push(Effect::Unassign(LicenseChange { user: u.id.clone(), license }));
+        effects.push(Effect::Unassign { user: u.ix, license });
     }
     effects.push(set_state(u, AccountState::Deleted));
     let billing_ends_at = next_billing_start(now, state.settings().billing_day);
-    let mut d = Decision::allow("A6", format!("user `{}` deleted; billing stops at the next billing period", u.id))
+    let mut d = Decision::allow("A6", format!("user `{}` deleted; billing stops at the next billing period", u.id()))
         .with_effects(effects);
     d.billing_ends_at = Some(billing_ends_at);
     d
@@ -268,7 +269,7 @@ pub fn delete_user(state: &State, actor: &User, u: &User, now: Instant) -> Decis
 /// The Position group is never deleted (checked first); permission groups
 /// are the main administrator's, user groups need `manage_users`; a group
 /// is deleted only while nobody is in it or its subgroups.
-pub fn delete_group(state: &State, actor: &User, group: &str) -> Decision {
+pub fn delete_group(state: &State, actor: UserRef, group: &str) -> Decision {
     if let Some(refusal) = actor_refusal(actor) {
         return refusal;
     }
@@ -299,7 +300,7 @@ pub fn delete_group(state: &State, actor: &User, group: &str) -> Decision {
     }
     let members = state.members(group);
     if !members.is_empty() {
-        let shown: Vec<String> = members.iter().take(5).map(|u| format!("`{}`", u.id)).collect();
+        let shown: Vec<String> = members.iter().take(5).map(|u| format!("`{}`", u.id())).collect();
         let more = if members.len() > 5 { format!(" and {} more", members.len() - 5) } else { String::new() };
         let n = members.len();
         return Decision::deny(
@@ -313,8 +314,8 @@ pub fn delete_group(state: &State, actor: &User, group: &str) -> Decision {
         );
     }
     let subgroups = state.subgroups(group);
-    let mut effects: Vec<Effect> = subgroups.iter().map(|s| Effect::RemoveGroup(s.id.clone())).collect();
-    effects.push(Effect::RemoveGroup(group.to_string()));
+    let mut effects: Effects = subgroups.iter().map(|s| Effect::RemoveGroup(s.id.as_str().into())).collect();
+    effects.push(Effect::RemoveGroup(group.into()));
     let message = match subgroups.len() {
         0 => format!("group `{group}` deleted"),
         n => format!("group `{group}` deleted with its {n} empty subgroup{}", plural(n)),
@@ -325,17 +326,17 @@ pub fn delete_group(state: &State, actor: &User, group: &str) -> Decision {
 // ------------------------------------------------------------ permissions
 
 /// A blocked or deleted actor has no panel access, so no permissions.
-fn actor_refusal(actor: &User) -> Option<Decision> {
+fn actor_refusal(actor: UserRef) -> Option<Decision> {
     let state = match actor.account {
         AccountState::Blocked => "blocked",
         AccountState::Deleted => "deleted",
         AccountState::Active | AccountState::Inactive => return None,
     };
-    Some(Decision::deny(Code::NotPermitted, "A4", format!("`{}` cannot act: their account is {state}", actor.id)))
+    Some(Decision::deny(Code::NotPermitted, "A4", format!("`{}` cannot act: their account is {state}", actor.id())))
 }
 
 /// Rule A4: the actor is the main administrator or has `manage_users`.
-fn may_manage_users(state: &State, actor: &User, what: &str) -> Option<Decision> {
+fn may_manage_users(state: &State, actor: UserRef, what: &str) -> Option<Decision> {
     if let Some(refusal) = actor_refusal(actor) {
         return Some(refusal);
     }
@@ -345,17 +346,17 @@ fn may_manage_users(state: &State, actor: &User, what: &str) -> Option<Decision>
     Some(Decision::deny(
         Code::NotPermitted,
         "A4",
-        format!("`{}` may not {what}: that needs the {MANAGE_USERS} permission", actor.id),
+        format!("`{}` may not {what}: that needs the {MANAGE_USERS} permission", actor.id()),
     ))
 }
 
 /// Rule A4 for blocking and deleting: on another user, never on oneself or
 /// the main administrator.
-fn may_act_on(state: &State, actor: &User, u: &User, verb: &str, done: &str) -> Option<Decision> {
+fn may_act_on(state: &State, actor: UserRef, u: UserRef, verb: &str, done: &str) -> Option<Decision> {
     if let Some(refusal) = may_manage_users(state, actor, &format!("{verb} users")) {
         return Some(refusal);
     }
-    let why = if actor.id == u.id {
+    let why = if actor.ix == u.ix {
         format!("nobody may {verb} their own account; another administrator must")
     } else if u.main_admin {
         format!("the main administrator cannot be {done}")
@@ -367,28 +368,21 @@ fn may_act_on(state: &State, actor: &User, u: &User, verb: &str, done: &str) -> 
 
 /// Whether `u`'s permission group (or a group it is a subgroup of) grants
 /// `permission`.
-pub fn has_permission(state: &State, u: &User, permission: &str) -> bool {
-    let Some(id) = u.permission_group.as_deref() else { return false };
+pub fn has_permission(state: &State, u: UserRef, permission: &str) -> bool {
+    let Some(id) = u.permission_group() else { return false };
     state
-        .groups()
-        .iter()
-        .filter(|g| g.kind == GroupKind::Permission && state.is_within(id, &g.id))
-        .any(|g| g.permissions.iter().any(|p| p == permission))
+        .ancestors(id)
+        .any(|g| g.kind == GroupKind::Permission && g.permissions.iter().any(|p| p == permission))
 }
 
 // ------------------------------------------------------------ helpers
 
-fn end_session(state: &State, u: &User) -> Vec<Effect> {
-    state.session(&u.id).map(|_| Effect::EndSession(u.id.clone())).into_iter().collect()
+fn end_session(state: &State, u: UserRef) -> Effects {
+    state.session(u.ix).map(|_| Effect::EndSession { user: u.ix }).into_iter().collect()
 }
 
-fn set_state(u: &User, to: AccountState) -> Effect {
-    Effect::SetState(StateChange { user: u.id.clone(), state: to })
-}
-
-/// A deleted account can do nothing (A6); `rule` names the rule refusing.
-pub(crate) fn deleted(rule: &str) -> Decision {
-    Decision::deny(Code::AccountDeleted, rule, "the account has been deleted")
+fn set_state(u: UserRef, to: AccountState) -> Effect {
+    Effect::SetState { user: u.ix, state: to }
 }
 
 fn plural(n: usize) -> &'static str {
@@ -399,7 +393,8 @@ fn plural(n: usize) -> &'static str {
 mod tests {
     use super::*;
     use crate::calendar::{format_rfc3339, parse_rfc3339};
-    use crate::model::{Group, OrgState, Settings};
+    use crate::decision::effect_records;
+    use crate::model::{self, Group, OrgState, Settings, StateChange};
 
     fn at(text: &str) -> Instant {
         parse_rfc3339(text).expect("a valid instant")
@@ -454,7 +449,7 @@ mod tests {
         State::load(OrgState { settings, users, groups, sessions: vec![] }).expect("a consistent state")
     }
 
-    fn u<'a>(s: &'a State, id: &str) -> &'a User {
+    fn u<'a>(s: &'a State, id: &str) -> UserRef<'a> {
         s.user(id).expect("user exists")
     }
 
@@ -486,11 +481,11 @@ mod tests {
     fn a1_set_password_decisions() {
         let s = org();
         let d = set_password(u(&s, "agent"), "short", "short");
-        assert_eq!((d.allow, d.code, d.rule.as_str()), (false, Code::PasswordTooWeak, "A1"));
+        assert_eq!((d.allow, d.code, d.rule), (false, Code::PasswordTooWeak, "A1"));
         assert_eq!(d.violations.len(), 4);
         assert!(d.effects.is_empty());
         let d = set_password(u(&s, "agent"), "Secret1!", "Secret1!");
-        assert_eq!(d.effects, vec![Effect::SetPassword("agent".into())]);
+        assert_eq!(effect_records(&d, &s), vec![model::Effect::SetPassword("agent".into())]);
         assert!(!d.message.contains("Secret1!"), "passwords never reach a decision");
         assert_eq!(set_password(u(&s, "gone"), "Secret1!", "Secret1!").code, Code::AccountDeleted);
     }
@@ -530,8 +525,8 @@ mod tests {
         let s = org();
         let new = User { standard: Selector::Unassigned, ..person("new", "agents", &["position/consultant"], "103") };
         let d = create_user(&s, u(&s, "manager"), &new, at(NOW));
-        assert_eq!((d.allow, d.rule.as_str()), (true, "A2"), "{d:?}");
-        assert_eq!(d.effects, vec![Effect::AddUser(new.clone())]);
+        assert_eq!((d.allow, d.rule), (true, "A2"), "{d:?}");
+        assert_eq!(effect_records(&d, &s), vec![model::Effect::AddUser(new.clone())]);
         // The deleted user's e-mail and SIP account are free again.
         let reuse = User { email: "OLD@example.com".into(), ..person("again", "agents", &[POSITION_GROUP], "109") };
         assert!(create_user(&s, u(&s, "boss"), &reuse, at(NOW)).allow);
@@ -550,7 +545,7 @@ mod tests {
             ..User::new("x")
         };
         let d = create_user(&s, u(&s, "boss"), &bad, at(NOW));
-        assert_eq!((d.allow, d.code, d.rule.as_str()), (false, Code::InvalidUser, "A2"));
+        assert_eq!((d.allow, d.code, d.rule), (false, Code::InvalidUser, "A2"));
         assert_eq!(
             d.violations,
             vec![
@@ -614,7 +609,7 @@ mod tests {
             delete_user(&s, u(&s, "boss"), u(&s, "boss"), at(NOW)),
             block_user(&s, u(&s, "gone"), u(&s, "agent")),
         ] {
-            assert_eq!((d.allow, d.code, d.rule.as_str()), (false, Code::NotPermitted, "A4"), "{d:?}");
+            assert_eq!((d.allow, d.code, d.rule), (false, Code::NotPermitted, "A4"), "{d:?}");
         }
         assert!(block_user(&s, u(&s, "manager"), u(&s, "agent")).allow);
         assert!(block_user(&s, u(&s, "boss"), u(&s, "manager")).allow);
@@ -626,10 +621,10 @@ mod tests {
         s.apply(&crate::seats::login(&s, u(&s, "agent"), at(NOW)).effects).expect("login");
         let d = block_user(&s, u(&s, "boss"), u(&s, "agent"));
         assert_eq!(
-            d.effects,
+            effect_records(&d, &s),
             vec![
-                Effect::EndSession("agent".into()),
-                Effect::SetState(StateChange { user: "agent".into(), state: AccountState::Blocked })
+                model::Effect::EndSession("agent".into()),
+                model::Effect::SetState(StateChange { user: "agent".into(), state: AccountState::Blocked })
             ]
         );
         s.apply(&d.effects).expect("block");
@@ -643,8 +638,8 @@ mod tests {
         let d = create_user(&s, u(&s, "boss"), &person("n2", "agents", &[POSITION_GROUP], "202"), at(NOW));
         s.apply(&d.effects).expect("n2");
         let d = unblock_user(&s, u(&s, "boss"), u(&s, "agent"));
-        assert_eq!((d.allow, d.rule.as_str()), (true, "A5"));
-        assert_eq!(d.effects, vec![set_state(u(&s, "agent"), AccountState::Inactive)], "no free seat: inactive");
+        assert_eq!((d.allow, d.rule), (true, "A5"));
+        assert_eq!(d.effects.as_slice(), [set_state(u(&s, "agent"), AccountState::Inactive)], "no free seat: inactive");
         assert_eq!(
             d.message,
             "user `agent` unblocked but left inactive: all 4 active user accounts are in use; deactivate an account first"
@@ -652,7 +647,7 @@ mod tests {
         s.apply(&crate::seats::deactivate(&s, u(&s, "n2")).effects).expect("deactivate");
         s.apply(&block_user(&s, u(&s, "boss"), u(&s, "agent")).effects).expect("blocked again");
         let d = unblock_user(&s, u(&s, "boss"), u(&s, "agent"));
-        assert_eq!(d.effects, vec![set_state(u(&s, "agent"), AccountState::Active)], "a free seat: active");
+        assert_eq!(d.effects.as_slice(), [set_state(u(&s, "agent"), AccountState::Active)], "a free seat: active");
         assert!(unblock_user(&s, u(&s, "boss"), u(&s, "n2")).effects.is_empty(), "not blocked");
     }
 
@@ -661,12 +656,12 @@ mod tests {
         let mut s = org();
         s.apply(&crate::seats::login(&s, u(&s, "agent"), at(NOW)).effects).expect("login");
         let d = delete_user(&s, u(&s, "manager"), u(&s, "agent"), at(NOW));
-        assert_eq!((d.allow, d.rule.as_str()), (true, "A6"));
+        assert_eq!((d.allow, d.rule), (true, "A6"));
         assert_eq!(d.billing_ends_at.map(format_rfc3339).as_deref(), Some("2026-12-01T00:00:00Z"));
-        assert_eq!(d.effects.first(), Some(&Effect::EndSession("agent".into())));
+        assert_eq!(effect_records(&d, &s).first(), Some(&model::Effect::EndSession("agent".into())));
         s.apply(&d.effects).expect("delete");
         let gone = u(&s, "agent");
-        assert_eq!((gone.account, gone.sip.as_ref(), gone.groups.len()), (AccountState::Deleted, None, 0));
+        assert_eq!((gone.account, gone.sip(), gone.groups().len()), (AccountState::Deleted, None, 0));
         assert_eq!(delete_user(&s, u(&s, "boss"), u(&s, "agent"), at(NOW)).code, Code::AccountDeleted);
         assert_eq!(crate::seats::login(&s, u(&s, "agent"), at(NOW)).code, Code::AccountDeleted);
 
@@ -693,29 +688,31 @@ mod tests {
     #[test]
     fn a3_groups() {
         let mut s = org();
-        let boss = u(&s, "boss").clone();
-        let manager = u(&s, "manager").clone();
+        let boss = s.clone();
+        let boss = u(&boss, "boss");
+        let manager = s.clone();
+        let manager = u(&manager, "manager");
         let code = |d: Decision| (d.allow, d.code);
-        assert_eq!(code(delete_group(&s, &boss, POSITION_GROUP)), (false, Code::GroupProtected));
-        assert_eq!(code(delete_group(&s, &manager, "spare")), (false, Code::NotPermitted));
-        assert_eq!(code(delete_group(&s, &boss, "agents")), (false, Code::GroupNotEmpty));
+        assert_eq!(code(delete_group(&s, boss, POSITION_GROUP)), (false, Code::GroupProtected));
+        assert_eq!(code(delete_group(&s, manager, "spare")), (false, Code::NotPermitted));
+        assert_eq!(code(delete_group(&s, boss, "agents")), (false, Code::GroupNotEmpty));
         // `agent` is in branches/france/paris: counts for branches and branches/france.
-        let d = delete_group(&s, &manager, "branches");
+        let d = delete_group(&s, manager, "branches");
         assert_eq!(code(d.clone()), (false, Code::GroupNotEmpty));
         assert_eq!(d.message, "group `branches` still has 1 user in it or its subgroups: `agent`");
         assert_eq!(code(delete_group(&s, u(&s, "agent"), "branches/usa")), (false, Code::NotPermitted));
 
-        let d = delete_group(&s, &boss, "spare");
-        assert_eq!(d.effects, vec![Effect::RemoveGroup("spare".into())]);
+        let d = delete_group(&s, boss, "spare");
+        assert_eq!(d.effects.as_slice(), [Effect::RemoveGroup("spare".into())]);
         s.apply(&d.effects).expect("spare");
-        assert!(delete_group(&s, &boss, "spare").effects.is_empty(), "already gone");
+        assert!(delete_group(&s, boss, "spare").effects.is_empty(), "already gone");
 
-        let d = delete_user(&s, &boss, u(&s, "agent"), at(NOW));
+        let d = delete_user(&s, boss, u(&s, "agent"), at(NOW));
         s.apply(&d.effects).expect("agent deleted");
-        let d = delete_group(&s, &manager, "branches");
+        let d = delete_group(&s, manager, "branches");
         assert_eq!(
-            d.effects,
-            vec![
+            d.effects.as_slice(),
+            [
                 Effect::RemoveGroup("branches/france/paris".into()),
                 Effect::RemoveGroup("branches/france".into()),
                 Effect::RemoveGroup("branches/usa".into()),
@@ -724,7 +721,7 @@ mod tests {
         );
         s.apply(&d.effects).expect("branches removed");
         assert!(s.group("branches/usa").is_none());
-        assert!(delete_group(&s, &boss, "position/consultant").allow, "Position's subgroups follow the usual rule");
+        assert!(delete_group(&s, boss, "position/consultant").allow, "Position's subgroups follow the usual rule");
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Events in, decisions out: the dispatch from an event to the rules that
 //! decide it, over one organisation's [`State`].
 
-use crate::{accounts, features, licensing, seats};
-use crate::model::{Code, Decision, Event, EventKind, OrgState, Problem, User};
+use crate::decision::Decision;
+use crate::model::{self, Channel, Code, Event, EventKind, GrantedLicense, Instant, OrgState, Problem};
 use crate::state::State;
+use crate::users::{UserIx, UserRef};
+use crate::{accounts, features, licensing, seats};
 
 /// One organisation: its state and the rules over it.
 #[derive(Debug, Clone)]
@@ -11,34 +13,90 @@ pub struct Org {
     state: State,
 }
 
+/// What a decision comes to, in a few bytes: what a batch returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub allow: bool,
+    pub code: Code,
+    pub rule: &'static str,
+    pub license: Option<GrantedLicense>,
+}
+
+impl From<&Decision> for Outcome {
+    fn from(d: &Decision) -> Outcome {
+        Outcome { allow: d.allow, code: d.code, rule: d.rule, license: d.license }
+    }
+}
+
 impl Org {
     /// Checks and loads a state (see [`State::load`]).
     pub fn load(state: OrgState) -> Result<Org, Vec<Problem>> {
-        State::load(state).map(|state| Org { state })
+        State::load(state).map(Org::from_state)
     }
 
-    /// The decision for `event` now. Changes nothing.
-    pub fn decide(&self, event: &Event) -> Decision {
+    pub fn from_state(state: State) -> Org {
+        Org { state }
+    }
+
+    /// The decision for `event` now, as the contract spells it. Changes nothing.
+    pub fn decide(&self, event: &Event) -> model::Decision {
+        decide(&self.state, event).to_record(&self.state)
+    }
+
+    /// The decision for `event` now, as the rules made it (users by
+    /// position, texts borrowed). Changes nothing.
+    pub fn judge(&self, event: &Event) -> Decision {
         decide(&self.state, event)
     }
 
-    /// Performs `effects` in order, all or nothing.
-    pub fn apply(&mut self, effects: &[crate::model::Effect]) -> Result<(), Problem> {
-        self.state.apply(effects)
+    /// Performs a host's `effects` in order, all or nothing.
+    pub fn apply(&mut self, effects: &[model::Effect]) -> Result<(), Problem> {
+        self.state.apply_records(effects)
     }
 
     /// Decides `event` and applies the decision's effects.
-    pub fn step(&mut self, event: &Event) -> Decision {
-        let decision = self.decide(event);
+    pub fn step(&mut self, event: &Event) -> model::Decision {
+        let decision = self.step_decision(event);
+        decision.to_record(&self.state)
+    }
+
+    /// [`Org::step`], keeping only the outcome: nothing is spelled out.
+    pub fn step_outcome(&mut self, event: &Event) -> Outcome {
+        Outcome::from(&self.step_decision(event))
+    }
+
+    fn step_decision(&mut self, event: &Event) -> Decision {
+        let decision = decide(&self.state, event);
+        self.perform(decision)
+    }
+
+    /// Applies a decision's effects; a rule that proposed effects the state
+    /// refuses is a defect in the rules, never the caller's: nothing is
+    /// applied and the decision says so.
+    fn perform(&mut self, decision: Decision) -> Decision {
         match self.state.apply(&decision.effects) {
             Ok(()) => decision,
-            // A rule proposed effects the state refuses: a defect in the
-            // rules, never the caller's. Nothing was applied; say so.
-            Err(problem) => Decision::deny(decision.code, &decision.rule, decision.message).with_detail(format!(
+            Err(problem) => Decision::deny(decision.code, decision.rule, decision.message).with_detail(format!(
                 "internal error, nothing applied: {}: {}",
                 problem.field, problem.message
             )),
         }
+    }
+
+    /// Every user from position `first`, `count` of them (fewer at the
+    /// end), syncs once at `at` on `channel`, in order, each decision
+    /// applied before the next: the batch a what-if is made of.
+    /// The channel doesn't change the decision: web apps and web services
+    /// consume licences like the mobile app (L).
+    pub fn sync_users(&mut self, at: Instant, _channel: Channel, first: u32, count: u32) -> Vec<Outcome> {
+        let end = first.saturating_add(count).min(self.state.users().len() as u32);
+        (first..end)
+            .map(|i| {
+                let u = self.state.users().get(UserIx(i));
+                let decision = licensing::sync(&self.state, u, at);
+                Outcome::from(&self.perform(decision))
+            })
+            .collect()
     }
 
     pub fn snapshot(&self) -> OrgState {
@@ -51,47 +109,45 @@ impl Org {
 }
 
 /// Rule E1: an event must name users the organisation has.
-fn unknown_user(state: &State, event: &Event) -> Option<Decision> {
-    let (_, missing) = event.kind.users().into_iter().find(|(_, id)| state.user(id).is_none())?;
-    Some(Decision::deny(Code::UnknownUser, "E1", format!("no user `{missing}` in this organisation")))
+fn unknown(id: &str) -> Decision {
+    Decision::deny(Code::UnknownUser, "E1", format!("no user `{id}` in this organisation"))
 }
 
+/// The decision for `event` in `state`. An event naming users the state
+/// doesn't have is E1's, checked in the order `EventKind::users` lists them.
 pub fn decide(state: &State, event: &Event) -> Decision {
-    if let Some(denial) = unknown_user(state, event) {
-        return denial;
-    }
     let now = event.at;
-    let on = |id: &str, rule: &dyn Fn(&User) -> Decision| match state.user(id) {
-        Some(user) => rule(user),
-        None => Decision::deny(Code::UnknownUser, "E1", format!("no user `{id}` in this organisation")),
-    };
-    match &event.kind {
-        EventKind::Sync(e) => on(&e.user, &|u| licensing::sync(state, u, now)),
-        EventKind::Assign(e) => on(&e.user, &|u| licensing::assign(state, u, e.license, now)),
-        EventKind::Unassign(e) => on(&e.user, &|u| licensing::unassign(u, e.license)),
-        EventKind::Disable(e) => on(&e.user, &|u| licensing::disable(u, e.license)),
-        EventKind::Activate(id) => on(id, &|u| seats::activate(state, u)),
-        EventKind::Deactivate(id) => on(id, &|u| seats::deactivate(state, u)),
-        EventKind::Login(id) => on(id, &|u| seats::login(state, u, now)),
-        EventKind::Logout(id) => on(id, &|u| seats::logout(state, u)),
-        EventKind::Activity(e) => on(&e.user, &|u| seats::activity(state, u, e.tab_open, now)),
-        EventKind::CloseSession(id) => on(id, &|u| seats::close_session(state, u, now)),
-        EventKind::SetPassword(e) => on(&e.user, &|u| accounts::set_password(u, &e.password, &e.confirm)),
-        EventKind::CreateUser(e) => on(&e.actor, &|actor| accounts::create_user(state, actor, &e.user, now)),
-        EventKind::BlockUser(e) => on(&e.actor, &|actor| on(&e.user, &|u| accounts::block_user(state, actor, u))),
+    let user = |id: &str| -> Result<UserRef<'_>, Decision> { state.user(id).ok_or_else(|| unknown(id)) };
+    let decision = match &event.kind {
+        EventKind::Sync(e) => user(&e.user).map(|u| licensing::sync(state, u, now)),
+        EventKind::Assign(e) => user(&e.user).map(|u| licensing::assign(state, u, e.license, now)),
+        EventKind::Unassign(e) => user(&e.user).map(|u| licensing::unassign(u, e.license)),
+        EventKind::Disable(e) => user(&e.user).map(|u| licensing::disable(u, e.license)),
+        EventKind::Activate(id) => user(id).map(|u| seats::activate(state, u)),
+        EventKind::Deactivate(id) => user(id).map(|u| seats::deactivate(state, u)),
+        EventKind::Login(id) => user(id).map(|u| seats::login(state, u, now)),
+        EventKind::Logout(id) => user(id).map(|u| seats::logout(state, u)),
+        EventKind::Activity(e) => user(&e.user).map(|u| seats::activity(state, u, e.tab_open, now)),
+        EventKind::CloseSession(id) => user(id).map(|u| seats::close_session(state, u, now)),
+        EventKind::SetPassword(e) => user(&e.user).map(|u| accounts::set_password(u, &e.password, &e.confirm)),
+        EventKind::CreateUser(e) => user(&e.actor).map(|actor| accounts::create_user(state, actor, &e.user, now)),
+        EventKind::BlockUser(e) => {
+            user(&e.user).and_then(|u| Ok(accounts::block_user(state, user(&e.actor)?, u)))
+        }
         EventKind::UnblockUser(e) => {
-            on(&e.actor, &|actor| on(&e.user, &|u| accounts::unblock_user(state, actor, u)))
+            user(&e.user).and_then(|u| Ok(accounts::unblock_user(state, user(&e.actor)?, u)))
         }
         EventKind::DeleteUser(e) => {
-            on(&e.actor, &|actor| on(&e.user, &|u| accounts::delete_user(state, actor, u, now)))
+            user(&e.user).and_then(|u| Ok(accounts::delete_user(state, user(&e.actor)?, u, now)))
         }
-        EventKind::DeleteGroup(e) => on(&e.actor, &|actor| accounts::delete_group(state, actor, &e.group)),
-        EventKind::SaveFeatures(e) => on(&e.user, &|u| features::save_features(state, u, &e.features)),
+        EventKind::DeleteGroup(e) => user(&e.actor).map(|actor| accounts::delete_group(state, actor, &e.group)),
+        EventKind::SaveFeatures(e) => user(&e.user).map(|u| features::save_features(state, u, &e.features)),
         EventKind::SetAppToggle(e) => {
-            on(&e.user, &|u| features::set_app_toggle(state, u, e.recording, e.crm_overlay))
+            user(&e.user).map(|u| features::set_app_toggle(state, u, e.recording, e.crm_overlay))
         }
-        EventKind::SetPlan(plan) => features::set_plan(state, plan),
-        EventKind::Call(e) => on(&e.user, &|u| features::call(state, u, &e.to, e.direction)),
-        EventKind::Sms(e) => on(&e.user, &|u| features::sms(state, u, &e.to)),
-    }
+        EventKind::SetPlan(plan) => Ok(features::set_plan(state, plan)),
+        EventKind::Call(e) => user(&e.user).map(|u| features::call(state, u, &e.to, e.direction)),
+        EventKind::Sms(e) => user(&e.user).map(|u| features::sms(state, u, &e.to)),
+    };
+    decision.unwrap_or_else(|denial| denial)
 }

@@ -19,12 +19,11 @@
 //! order, after the effect that changes the state), so a host can push it to
 //! the phone at once, as the vendor's panel does over its WebSocket.
 
-use crate::model::{
-    AccountState, AppToggles, Code, CountryFilter, Decision, Direction, Effect, EffectiveConfig, FeatureSet,
-    Features, Named, Plan, User, UserAppToggles, UserConfig, UserFeatures,
-};
+use crate::decision::{Decision, Effect, Effects};
+use crate::model::{AccountState, AppToggles, Code, CountryFilter, Direction, EffectiveConfig, FeatureSet, Features, Named, Plan};
 use crate::numbers::{self, Number};
 use crate::state::State;
+use crate::users::UserRef;
 
 /// The organisation's current plan. `None` only for a state whose `plan` is
 /// not among its `plans`, which `State::load` refuses: it then offers nothing.
@@ -57,28 +56,27 @@ fn offers(plan: Option<&Plan>, set: FeatureSet) -> bool {
 ///
 /// The account's state is not part of it: blocked and deleted accounts are
 /// judged by F3/F4 (A5, A6).
-pub fn effective_config(plan: Option<&Plan>, u: &User) -> EffectiveConfig {
-    let f = &u.features;
+pub fn effective_config(plan: Option<&Plan>, f: &Features, app: AppToggles) -> EffectiveConfig {
     let in_plan = offers(plan, f.feature_set);
     let calls = in_plan && has_calls(f.feature_set);
     let country_filter = plan.is_some_and(|p| p.country_filter) && f.country_filter.enabled;
     EffectiveConfig {
         calls,
         sms: in_plan && has_sms(f.feature_set),
-        recording: calls && plan.is_some_and(|p| p.recording) && f.recording && u.app.recording,
-        crm_overlay: f.crm_overlay && u.app.crm_overlay,
+        recording: calls && plan.is_some_and(|p| p.recording) && f.recording && app.recording,
+        crm_overlay: f.crm_overlay && app.crm_overlay,
         country_filter,
         allowed_countries: if country_filter { f.country_filter.allowed.clone() } else { Vec::new() },
     }
 }
 
 /// `u` in the current plan.
-fn config_now(state: &State, u: &User) -> EffectiveConfig {
-    effective_config(current_plan(state), u)
+fn config_now(state: &State, u: UserRef) -> EffectiveConfig {
+    effective_config(current_plan(state), u.features(), u.app())
 }
 
-fn config_changed(u: &User, config: EffectiveConfig) -> Effect {
-    Effect::ConfigChanged(UserConfig { user: u.id.clone(), config })
+fn config_changed(u: UserRef, config: EffectiveConfig) -> Effect {
+    Effect::ConfigChanged { user: u.ix, config: Box::new(config) }
 }
 
 /// What changed between two effective configurations, in words:
@@ -123,8 +121,8 @@ fn offered_sets(plan: Option<&Plan>) -> String {
     if sets.is_empty() { "none".into() } else { sets.join(", ") }
 }
 
-fn who(u: &User) -> String {
-    if u.name.is_empty() { format!("`{}`", u.id) } else { format!("`{}` ({})", u.id, u.name) }
+fn who(u: UserRef) -> String {
+    if u.name().is_empty() { format!("`{}`", u.id()) } else { format!("`{}` ({})", u.id(), u.name()) }
 }
 
 /// Rule F1: the administrator saves `u`'s features. Anything the current
@@ -132,7 +130,7 @@ fn who(u: &User) -> String {
 /// every lack listed in `violations`, nothing saved. Allowed calling codes
 /// must be assigned E.164 country calling codes (`+48` is taken as `48`;
 /// repeats are dropped); otherwise `INVALID_NUMBER`, nothing saved.
-pub fn save_features(state: &State, u: &User, features: &Features) -> Decision {
+pub fn save_features(state: &State, u: UserRef, features: &Features) -> Decision {
     if u.account == AccountState::Deleted {
         return Decision::deny(Code::AccountDeleted, "F1", "the user is deleted: their features can't be changed");
     }
@@ -193,13 +191,21 @@ pub fn save_features(state: &State, u: &User, features: &Features) -> Decision {
         country_filter: CountryFilter { enabled: features.country_filter.enabled, allowed },
         ..features.clone()
     };
-    if features == u.features {
+    if features == *u.features() {
         return Decision::allow("F1", "features unchanged");
     }
     let before = config_now(state, u);
-    let updated = User { features: features.clone(), ..u.clone() };
-    let after = effective_config(plan, &updated);
-    let mut effects = vec![Effect::SaveFeatures(UserFeatures { user: u.id.clone(), features })];
+    let app = u.app();
+    let after = effective_config(plan, &features, app);
+    let off_in_app: Vec<&str> = [
+        ("recording", after.calls && plan.is_some_and(|p| p.recording) && features.recording && !app.recording),
+        ("the CRM overlay", features.crm_overlay && !app.crm_overlay),
+    ]
+    .iter()
+    .filter(|(_, off)| *off)
+    .map(|(name, _)| *name)
+    .collect();
+    let mut effects = Effects::from_iter([Effect::SaveFeatures { user: u.ix, features: Box::new(features) }]);
     let mut message = if before == after {
         "features saved; the effective configuration is unchanged".to_string()
     } else {
@@ -208,14 +214,6 @@ pub fn save_features(state: &State, u: &User, features: &Features) -> Decision {
         format!("features saved; the user {change}")
     };
     // The user's own switch wins over the administrator's (F2): say so.
-    let off_in_app: Vec<&str> = [
-        ("recording", after.calls && plan.is_some_and(|p| p.recording) && updated.features.recording && !updated.app.recording),
-        ("the CRM overlay", updated.features.crm_overlay && !updated.app.crm_overlay),
-    ]
-    .iter()
-    .filter(|(_, off)| *off)
-    .map(|(name, _)| *name)
-    .collect();
     if !off_in_app.is_empty() {
         let (verb, it) = if off_in_app.len() == 1 { ("stays", "it") } else { ("stay", "them") };
         message = format!("{message} ({} {verb} off: the user switched {it} off in the app)", off_in_app.join(" and "));
@@ -231,23 +229,24 @@ pub fn save_features(state: &State, u: &User, features: &Features) -> Decision {
 /// (`None` leaves a switch as it is). The switch is saved either way; a user
 /// can only narrow what the plan and the administrator allow, so switching
 /// on what they left off changes nothing effective (the message says why).
-pub fn set_app_toggle(state: &State, u: &User, recording: Option<bool>, crm_overlay: Option<bool>) -> Decision {
+pub fn set_app_toggle(state: &State, u: UserRef, recording: Option<bool>, crm_overlay: Option<bool>) -> Decision {
     if u.account == AccountState::Deleted {
         return Decision::deny(Code::AccountDeleted, "F2", "the user is deleted: their app settings can't be changed");
     }
+    let old = u.app();
     let app = AppToggles {
-        recording: recording.unwrap_or(u.app.recording),
-        crm_overlay: crm_overlay.unwrap_or(u.app.crm_overlay),
+        recording: recording.unwrap_or(old.recording),
+        crm_overlay: crm_overlay.unwrap_or(old.crm_overlay),
     };
-    if app == u.app {
+    if app == old {
         return Decision::allow("F2", "app toggles unchanged");
     }
     let plan = current_plan(state);
-    let before = effective_config(plan, u);
-    let after = effective_config(plan, &User { app, ..u.clone() });
+    let before = effective_config(plan, u.features(), old);
+    let after = effective_config(plan, u.features(), app);
 
     let mut notes = Vec::new();
-    if app.recording && !u.app.recording && !after.recording {
+    if app.recording && !old.recording && !after.recording {
         let why = if !before.calls {
             "the user has no calls".to_string()
         } else if !plan.is_some_and(|p| p.recording) {
@@ -257,11 +256,11 @@ pub fn set_app_toggle(state: &State, u: &User, recording: Option<bool>, crm_over
         };
         notes.push(format!("recording stays off: {why}"));
     }
-    if app.crm_overlay && !u.app.crm_overlay && !after.crm_overlay {
+    if app.crm_overlay && !old.crm_overlay && !after.crm_overlay {
         notes.push("the CRM overlay stays off: the administrator has switched it off".to_string());
     }
 
-    let mut effects = vec![Effect::SetAppToggles(UserAppToggles { user: u.id.clone(), app })];
+    let mut effects = Effects::from_iter([Effect::SetAppToggles { user: u.ix, app }]);
     let mut message = if before == after {
         "app toggles saved; the effective configuration is unchanged".to_string()
     } else {
@@ -294,10 +293,10 @@ pub fn set_plan(state: &State, name: &str) -> Decision {
         return Decision::allow("F6", format!("`{name}` is already the plan"));
     }
     let old = current_plan(state);
-    let mut effects = vec![Effect::SetPlan(name.to_string())];
+    let mut effects = Effects::from_iter([Effect::SetPlan(name.into())]);
     let mut changes = Vec::new();
     for u in state.users().iter().filter(|u| u.account != AccountState::Deleted) {
-        let (before, after) = (effective_config(old, u), effective_config(Some(plan), u));
+        let (before, after) = (effective_config(old, u.features(), u.app()), effective_config(Some(plan), u.features(), u.app()));
         if before != after {
             changes.push(format!("{}: {}", who(u), describe_change(&before, &after)));
             effects.push(config_changed(u, after));
@@ -315,10 +314,10 @@ pub fn set_plan(state: &State, name: &str) -> Decision {
 
 /// `FEATURE_NOT_IN_PLAN` when the plan doesn't offer the user's feature set
 /// (after a downgrade), else `FEATURE_DISABLED` (the administrator's choice).
-fn feature_denial(state: &State, u: &User, rule: &str, what: &str) -> Decision {
+fn feature_denial(state: &State, u: UserRef, rule: &'static str, what: &str) -> Decision {
     let plan = current_plan(state);
-    let set = u.features.feature_set.name();
-    if !offers(plan, u.features.feature_set) {
+    let set = u.features().feature_set.name();
+    if !offers(plan, u.features().feature_set) {
         Decision::deny(
             Code::FeatureNotInPlan,
             rule,
@@ -345,7 +344,7 @@ fn invalid_number(to: &str, e: numbers::NumberError) -> Decision {
 
 /// The filter check of F3/F4: `Some(denial)` when the filter is in force and
 /// the number's calling code is not allowed.
-fn filtered(config: &EffectiveConfig, n: &Number, rule: &str, what: &str) -> Option<Decision> {
+fn filtered(config: &EffectiveConfig, n: &Number, rule: &'static str, what: &str) -> Option<Decision> {
     if !config.country_filter || config.allowed_countries.iter().any(|c| c == n.calling_code) {
         return None;
     }
@@ -359,7 +358,7 @@ fn filtered(config: &EffectiveConfig, n: &Number, rule: &str, what: &str) -> Opt
             codes_list(&config.allowed_countries)
         ),
     );
-    d.calling_code = Some(n.calling_code.to_string());
+    d.calling_code = Some(n.calling_code);
     Some(d)
 }
 
@@ -370,11 +369,11 @@ fn filtered(config: &EffectiveConfig, n: &Number, rule: &str, what: &str) -> Opt
 /// (`COUNTRY_NOT_ALLOWED`). Allowed calls say whether they are `record`ed
 /// and the `calling_code`. Blocked users still call over their SIP account
 /// (A5); inactive ones too (activation is about panel seats).
-pub fn call(state: &State, u: &User, to: &str, direction: Direction) -> Decision {
+pub fn call(state: &State, u: UserRef, to: &str, direction: Direction) -> Decision {
     if u.account == AccountState::Deleted {
         return Decision::deny(Code::AccountDeleted, "F3", "the account is deleted: no calls");
     }
-    if u.sip.as_deref().is_none_or(|s| s.trim().is_empty()) {
+    if u.sip().is_none() {
         return Decision::deny(Code::NoSipAccount, "F3", "the user has no SIP account to call over");
     }
     let config = config_now(state, u);
@@ -400,7 +399,7 @@ pub fn call(state: &State, u: &User, to: &str, direction: Direction) -> Decision
     let recorded = if config.recording { "recorded" } else { "not recorded" };
     let mut d = Decision::allow("F3", format!("{what} {} ({}) allowed, {recorded}", n.international(), n.area));
     d.record = Some(config.recording);
-    d.calling_code = Some(n.calling_code.to_string());
+    d.calling_code = Some(n.calling_code);
     d
 }
 
@@ -409,7 +408,7 @@ pub fn call(state: &State, u: &User, to: &str, direction: Direction) -> Decision
 /// effective configuration (`FEATURE_NOT_IN_PLAN` / `FEATURE_DISABLED`);
 /// `INVALID_NUMBER` (F5); the country filter (`COUNTRY_NOT_ALLOWED`). No SIP
 /// account is needed. An SMS is never recorded (`record: false`).
-pub fn sms(state: &State, u: &User, to: &str) -> Decision {
+pub fn sms(state: &State, u: UserRef, to: &str) -> Decision {
     match u.account {
         AccountState::Deleted => return Decision::deny(Code::AccountDeleted, "F4", "the account is deleted: no SMS"),
         AccountState::Blocked => {
@@ -430,15 +429,17 @@ pub fn sms(state: &State, u: &User, to: &str) -> Decision {
     }
     let mut d = Decision::allow("F4", format!("SMS to {} ({}) allowed", n.international(), n.area));
     d.record = Some(false);
-    d.calling_code = Some(n.calling_code.to_string());
+    d.calling_code = Some(n.calling_code);
     d
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Event, EventKind, OrgState, Settings};
+    use crate::model::{self, Event, EventKind, OrgState, Settings, User};
     use crate::Org;
+
+    type Decision = model::Decision;
 
     const ANA: &str = "ana";
     const BOB: &str = "bob";
@@ -480,7 +481,7 @@ mod tests {
         d.effects
             .iter()
             .filter_map(|e| match e {
-                Effect::ConfigChanged(c) => Some((c.user.as_str(), &c.config)),
+                model::Effect::ConfigChanged(c) => Some((c.user.as_str(), &c.config)),
                 _ => None,
             })
             .collect()
@@ -491,21 +492,21 @@ mod tests {
         let plans = crate::model::default_plans();
         let [basic, reach, record] = [&plans[0], &plans[1], &plans[2]];
         let mut u = user(ANA, FeatureSet::Both, true, Some(&["48"]));
-        let c = effective_config(Some(record), &u);
+        let c = effective_config(Some(record), &u.features, u.app);
         assert!(c.calls && c.sms && c.recording && c.crm_overlay && c.country_filter);
         assert_eq!(c.allowed_countries, ["48"]);
         // Plan: reach has no recording; basic no `both`, no filter.
-        assert!(!effective_config(Some(reach), &u).recording);
-        let b = effective_config(Some(basic), &u);
+        assert!(!effective_config(Some(reach), &u.features, u.app).recording);
+        let b = effective_config(Some(basic), &u.features, u.app);
         assert!(!b.calls && !b.sms && !b.recording && !b.country_filter && b.allowed_countries.is_empty());
         // App toggle: the user can switch recording off.
         u.app.recording = false;
-        assert!(!effective_config(Some(record), &u).recording);
+        assert!(!effective_config(Some(record), &u.features, u.app).recording);
         // Admin: off means off whatever the app says.
         u.app.recording = true;
         u.features.recording = false;
         u.features.crm_overlay = false;
-        let c = effective_config(Some(record), &u);
+        let c = effective_config(Some(record), &u.features, u.app);
         assert!(!c.recording && !c.crm_overlay);
     }
 
@@ -527,7 +528,7 @@ mod tests {
         let wanted = user(ANA, FeatureSet::Both, true, Some(&["+48", "49", "48"])).features;
         let d = step(&mut org, EventKind::SaveFeatures(crate::model::SaveFeaturesEvent { user: ANA.into(), features: wanted }));
         assert!(d.allow, "{}", d.message);
-        assert!(matches!(&d.effects[0], Effect::SaveFeatures(f) if f.features.country_filter.allowed == ["48", "49"]));
+        assert!(matches!(&d.effects[0], model::Effect::SaveFeatures(f) if f.features.country_filter.allowed == ["48", "49"]));
         let pushed = configs(&d);
         assert_eq!(pushed.len(), 1);
         assert!(pushed[0].1.sms && pushed[0].1.recording && pushed[0].1.allowed_countries == ["48", "49"]);
@@ -555,7 +556,7 @@ mod tests {
         };
         // Switching off the overlay the admin switched on: pushed.
         let d = step(&mut org, toggle(None, Some(false)));
-        assert_eq!(d.rule, "F2");
+        assert_eq!(d.rule.as_str(), "F2");
         assert_eq!(configs(&d).len(), 1);
         assert!(!configs(&d)[0].1.crm_overlay);
         // Recording off then on: the plan has none, so nothing effective changes.
@@ -579,7 +580,7 @@ mod tests {
         let preview = org.decide(&Event { at: 0, kind: EventKind::SetPlan("basic".into()) });
         let d = step(&mut org, EventKind::SetPlan("basic".into()));
         assert_eq!(preview, d, "decide shows the cost before step applies it");
-        assert!(matches!(&d.effects[0], Effect::SetPlan(p) if p == "basic"));
+        assert!(matches!(&d.effects[0], model::Effect::SetPlan(p) if p == "basic"));
         // ana loses everything (`both` not in basic), cid the filter; bob nothing.
         let users: Vec<&str> = configs(&d).iter().map(|c| c.0).collect();
         assert_eq!(users, [ANA, "cid"]);

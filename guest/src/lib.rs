@@ -30,7 +30,7 @@ wit_bindgen::generate!({
 
 pub mod accounts;
 pub mod calendar;
-mod decision;
+pub mod decision;
 pub mod engine;
 pub mod features;
 pub mod licensing;
@@ -38,8 +38,9 @@ pub mod model;
 pub mod numbers;
 pub mod seats;
 pub mod state;
+pub mod users;
 
 #[cfg(target_arch = "wasm32")]
 mod component;
 
-pub use engine::Org;
+pub use engine::{Org, Outcome};

@@ -5,11 +5,10 @@
 //! with a `touch` effect; a denial changes nothing. Before L1, a deleted
 //! account (A6: "no login") syncs nothing: `ACCOUNT_DELETED`.
 
-use crate::model::{
-    AccountState, Assignment, Named, Code, DAY, Decision, Effect, GrantedLicense, Instant, LicenseChange, LicenseType, Selector,
-    User, UserInstant,
-};
+use crate::decision::{Decision, Effect, Effects, Text};
+use crate::model::{AccountState, Code, DAY, GrantedLicense, Instant, LicenseType, Named, Selector};
 use crate::state::State;
+use crate::users::UserRef;
 
 /// The mobile app shows exactly these two messages.
 pub const NOT_FOUND: &str = "LICENSE: NOT FOUND";
@@ -17,26 +16,26 @@ pub const EXPIRED: &str = "LICENSE: EXPIRED";
 
 /// Rules L1–L9: may `u` synchronise at `now`? The `channel` does not
 /// matter: web apps and web services consume licences like the mobile app.
-pub fn sync(state: &State, u: &User, now: Instant) -> Decision {
+pub fn sync(state: &State, u: UserRef, now: Instant) -> Decision {
     let settings = state.settings();
 
     if u.account == AccountState::Deleted {
         return Decision::deny(Code::AccountDeleted, "A6", "the account has been deleted: no sync");
     }
     if settings.trial {
-        return granted("L1", GrantedLicense::Trial, u, now, vec![]).with_detail("trial period: nothing consumed");
+        return granted("L1", GrantedLicense::Trial, u, now, Effects::new()).with_detail("trial period: nothing consumed");
     }
     if u.external {
         return if settings.licenses.external {
-            granted("L2", GrantedLicense::External, u, now, vec![])
+            granted("L2", GrantedLicense::External, u, now, Effects::new())
         } else {
             not_found("L2", "external user, and the organisation has no External licence")
         };
     }
     match u.held_license() {
-        Some(LicenseType::Inspections) => return granted("L3", GrantedLicense::Inspections, u, now, vec![]),
+        Some(LicenseType::Inspections) => return granted("L3", GrantedLicense::Inspections, u, now, Effects::new()),
         Some(LicenseType::Standard) => {
-            return with_features(granted("L4", GrantedLicense::Standard, u, now, vec![]), state);
+            return with_features(granted("L4", GrantedLicense::Standard, u, now, Effects::new()), state);
         }
         None => {}
     }
@@ -51,7 +50,7 @@ pub fn sync(state: &State, u: &User, now: Instant) -> Decision {
 }
 
 /// Rules L6–L8: auto-assignment, freeing an inactive holder's licence if needed.
-fn auto_assign(state: &State, u: &User, now: Instant) -> Decision {
+fn auto_assign(state: &State, u: UserRef, now: Instant) -> Decision {
     let settings = state.settings();
     let license = if settings.inspections_enabled && u.inspections != Selector::Disabled {
         LicenseType::Inspections
@@ -62,16 +61,17 @@ fn auto_assign(state: &State, u: &User, now: Instant) -> Decision {
     if u.selector(license) == Selector::Disabled {
         return not_found("L6", format!("the {name} licence, the one this project uses, is disabled for this user"));
     }
-    let assign = Effect::Assign(Assignment { user: u.id.clone(), license, at: now });
+    let assign = Effect::Assign { user: u.ix, license, at: now };
     if state.free(license) > 0 {
-        return with_features(granted("L6", grant(license), u, now, vec![assign]), state);
+        return with_features(granted("L6", grant(license), u, now, Effects::from_iter([assign])), state);
     }
     if settings.auto_free {
         let cutoff = now.saturating_sub(i64::from(settings.inactive_days) * DAY);
         if let Some(idle) = state.oldest_inactive_holder(license, cutoff) {
-            let free = Effect::Free(LicenseChange { user: idle.id.clone(), license });
-            let detail = format!("freed from `{}`, inactive for at least {} days", idle.id, settings.inactive_days);
-            return with_features(granted("L7", grant(license), u, now, vec![free, assign]), state).with_detail(detail);
+            let free = Effect::Free { user: idle.ix, license };
+            let detail = format!("freed from `{}`, inactive for at least {} days", idle.id(), settings.inactive_days);
+            let effects = Effects::from_iter([free, assign]);
+            return with_features(granted("L7", grant(license), u, now, effects), state).with_detail(detail);
         }
     }
     let why = if settings.auto_free {
@@ -83,11 +83,11 @@ fn auto_assign(state: &State, u: &User, now: Instant) -> Decision {
 }
 
 /// Rule L9: a pending user gets a temporary licence for `temporary_days`.
-fn temporary(state: &State, u: &User, now: Instant) -> Decision {
+fn temporary(state: &State, u: UserRef, now: Instant) -> Decision {
     let days = i64::from(state.settings().temporary_days);
-    let (since, effects) = match u.temporary_since {
-        Some(since) => (since, vec![]),
-        None => (now, vec![Effect::StartTemporary(UserInstant { user: u.id.clone(), at: now })]),
+    let (since, effects) = match u.temporary_since() {
+        Some(since) => (since, Effects::new()),
+        None => (now, Effects::from_iter([Effect::StartTemporary { user: u.ix, at: now }])),
     };
     let expires_at = since.saturating_add(days * DAY);
     if now >= expires_at {
@@ -102,7 +102,7 @@ fn temporary(state: &State, u: &User, now: Instant) -> Decision {
 }
 
 /// Rule L10: the administrator switches `license` to green for `u`.
-pub fn assign(state: &State, u: &User, license: LicenseType, now: Instant) -> Decision {
+pub fn assign(state: &State, u: UserRef, license: LicenseType, now: Instant) -> Decision {
     let name = license.name();
     if u.selector(license) == Selector::Assigned {
         return Decision::allow("L10", format!("the {name} licence is already assigned"));
@@ -115,34 +115,37 @@ pub fn assign(state: &State, u: &User, license: LicenseType, now: Instant) -> De
             format!("no {name} licence available: all {purchased} are assigned"),
         );
     }
-    let mut effects = Vec::new();
+    let mut effects = Effects::new();
     let other = license.other();
     if u.selector(other) == Selector::Assigned {
-        effects.push(Effect::Unassign(LicenseChange { user: u.id.clone(), license: other }));
+        effects.push(Effect::Unassign { user: u.ix, license: other });
     }
-    effects.push(Effect::Assign(Assignment { user: u.id.clone(), license, at: now }));
+    effects.push(Effect::Assign { user: u.ix, license, at: now });
     Decision::allow("L10", format!("{name} licence assigned")).with_effects(effects)
 }
 
 /// Rule L11: the selector goes back to grey, freeing the licence.
-pub fn unassign(u: &User, license: LicenseType) -> Decision {
+pub fn unassign(u: UserRef, license: LicenseType) -> Decision {
     selector_change(u, license, Selector::Unassigned, "L11")
 }
 
 /// Rule L12: the selector goes to red, freeing the licence and blocking
 /// auto-assignment of that type.
-pub fn disable(u: &User, license: LicenseType) -> Decision {
+pub fn disable(u: UserRef, license: LicenseType) -> Decision {
     selector_change(u, license, Selector::Disabled, "L12")
 }
 
-fn selector_change(u: &User, license: LicenseType, to: Selector, rule: &str) -> Decision {
+fn selector_change(u: UserRef, license: LicenseType, to: Selector, rule: &'static str) -> Decision {
     let (name, from) = (license.name(), u.selector(license));
     let word = if to == Selector::Disabled { "disabled" } else { "unassigned" };
     if from == to {
         return Decision::allow(rule, format!("the {name} licence is already {word}"));
     }
-    let change = LicenseChange { user: u.id.clone(), license };
-    let effect = if to == Selector::Disabled { Effect::Disable(change) } else { Effect::Unassign(change) };
+    let effect = if to == Selector::Disabled {
+        Effect::Disable { user: u.ix, license }
+    } else {
+        Effect::Unassign { user: u.ix, license }
+    };
     let freed = if from == Selector::Assigned { ", freeing it" } else { "" };
     Decision::allow(rule, format!("{name} licence {word}{freed}")).with_effects(vec![effect])
 }
@@ -155,9 +158,17 @@ fn grant(license: LicenseType) -> GrantedLicense {
 }
 
 /// An allowed sync: `effects`, then `touch`.
-fn granted(rule: &str, license: GrantedLicense, u: &User, now: Instant, mut effects: Vec<Effect>) -> Decision {
-    effects.push(Effect::Touch(UserInstant { user: u.id.clone(), at: now }));
-    let mut d = Decision::allow(rule, format!("sync allowed: {} licence", license.name())).with_effects(effects);
+fn granted(rule: &'static str, license: GrantedLicense, u: UserRef, now: Instant, mut effects: Effects) -> Decision {
+    effects.push(Effect::Touch { user: u.ix, at: now });
+    let message = match license {
+        GrantedLicense::Trial => "sync allowed: trial licence",
+        GrantedLicense::External => "sync allowed: external licence",
+        GrantedLicense::Inspections => "sync allowed: inspections licence",
+        GrantedLicense::Standard => "sync allowed: standard licence",
+        GrantedLicense::Temporary => "sync allowed: temporary licence",
+    };
+    let mut d = Decision::allow(rule, message);
+    d.effects = effects;
     d.license = Some(license);
     d
 }
@@ -170,6 +181,6 @@ fn with_features(mut d: Decision, state: &State) -> Decision {
     d
 }
 
-fn not_found(rule: &str, detail: impl Into<String>) -> Decision {
+fn not_found(rule: &'static str, detail: impl Into<Text>) -> Decision {
     Decision::deny(Code::LicenseNotFound, rule, NOT_FOUND).with_detail(detail)
 }

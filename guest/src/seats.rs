@@ -16,24 +16,23 @@
 //! Events that find nothing to do (activating an active account, logging out
 //! with no session) are allowed with no effects.
 
-use crate::model::{
-    AccountState, ActivityAt, Code, Decision, Effect, Instant, MINUTE, Session, StateChange, User, UserInstant,
-};
-use crate::accounts;
-use crate::state::State;
+use crate::decision::{Decision, Effect, deleted};
+use crate::model::{AccountState, Code, Instant, MINUTE};
+use crate::state::{OpenSession, State};
+use crate::users::UserRef;
 
 /// Rule S1: the administrator activates `u`'s account.
-pub fn activate(state: &State, u: &User) -> Decision {
+pub fn activate(state: &State, u: UserRef) -> Decision {
     match u.account {
         AccountState::Active => Decision::allow("S1", "the account is already active"),
-        AccountState::Deleted => accounts::deleted("A6"),
+        AccountState::Deleted => deleted("A6"),
         AccountState::Blocked => {
             Decision::deny(Code::AccountBlocked, "A5", "the account is blocked; unblock it to make it active again")
         }
-        AccountState::Inactive => match activation_refusal(state, u) {
+        AccountState::Inactive => match activation_refusal(state, u.has_password) {
             Some(refusal) => refusal,
             None => Decision::allow("S1", seats_message("account activated", state.active_accounts() + 1, state))
-                .with_effects(vec![set_state(u, AccountState::Active)]),
+                .with_effects([set_state(u, AccountState::Active)]),
         },
     }
 }
@@ -41,7 +40,7 @@ pub fn activate(state: &State, u: &User) -> Decision {
 /// Rule S1's two conditions for an account to become active: a free seat,
 /// then a password. `None` when both hold. Shared with `unblock_user` and
 /// `create_user`, which also make an account active.
-pub(crate) fn activation_refusal(state: &State, u: &User) -> Option<Decision> {
+pub(crate) fn activation_refusal(state: &State, has_password: bool) -> Option<Decision> {
     let (active, max) = (state.active_accounts(), state.settings().max_active_users);
     if let Some(max) = max.filter(|&max| active >= max) {
         return Some(Decision::deny(
@@ -50,7 +49,7 @@ pub(crate) fn activation_refusal(state: &State, u: &User) -> Option<Decision> {
             format!("all {max} active user accounts are in use; deactivate an account first"),
         ));
     }
-    if !u.has_password {
+    if !has_password {
         return Some(Decision::deny(Code::PasswordRequired, "S1", "the account has no password; generate one first"));
     }
     None
@@ -58,10 +57,10 @@ pub(crate) fn activation_refusal(state: &State, u: &User) -> Option<Decision> {
 
 /// Rule S2: the administrator deactivates `u`'s account, freeing its seat.
 /// An open session stays until logout (no `end_session`); the password is kept.
-pub fn deactivate(state: &State, u: &User) -> Decision {
+pub fn deactivate(state: &State, u: UserRef) -> Decision {
     match u.account {
         AccountState::Inactive => Decision::allow("S2", "the account is already inactive"),
-        AccountState::Deleted => accounts::deleted("A6"),
+        AccountState::Deleted => deleted("A6"),
         AccountState::Blocked => Decision::deny(
             Code::AccountBlocked,
             "A5",
@@ -69,10 +68,10 @@ pub fn deactivate(state: &State, u: &User) -> Decision {
         ),
         AccountState::Active => {
             let mut message = seats_message("account deactivated", state.active_accounts().saturating_sub(1), state);
-            if state.session(&u.id).is_some() {
+            if state.session(u.ix).is_some() {
                 message.push_str("; the open session stays until logout");
             }
-            Decision::allow("S2", message).with_effects(vec![set_state(u, AccountState::Inactive)])
+            Decision::allow("S2", message).with_effects([set_state(u, AccountState::Inactive)])
         }
     }
 }
@@ -81,7 +80,7 @@ pub fn deactivate(state: &State, u: &User) -> Decision {
 /// first (deleted, blocked, inactive, no password), then while `u` has a
 /// live session. An idle session is ended first, then the login starts a
 /// new one (S5: `tab_open`, `last_activity = now`).
-pub fn login(state: &State, u: &User, now: Instant) -> Decision {
+pub fn login(state: &State, u: UserRef, now: Instant) -> Decision {
     match u.account {
         AccountState::Deleted => return Decision::deny(Code::AccountDeleted, "S3", "the account has been deleted"),
         AccountState::Blocked => return Decision::deny(Code::AccountBlocked, "S3", "the account is blocked"),
@@ -91,8 +90,8 @@ pub fn login(state: &State, u: &User, now: Instant) -> Decision {
     if !u.has_password {
         return Decision::deny(Code::PasswordRequired, "S3", "the account has no password yet");
     }
-    let start = Effect::StartSession(UserInstant { user: u.id.clone(), at: now });
-    match state.session(&u.id) {
+    let start = Effect::StartSession { user: u.ix, at: now };
+    match state.session(u.ix) {
         None => Decision::allow("S3", "logged in").with_effects(vec![start]),
         Some(session) if is_live(state, session, now) => {
             Decision::deny(Code::AlreadyLoggedIn, "S3", "already logged in: one login at a time per account")
@@ -108,14 +107,14 @@ pub fn login(state: &State, u: &User, now: Instant) -> Decision {
                 idle_text(session, now),
                 state.settings().idle_logout_minutes
             ))
-            .with_effects(vec![Effect::EndSession(u.id.clone()), start]),
+            .with_effects([Effect::EndSession { user: u.ix }, start]),
     }
 }
 
 /// Rule S5: `u` logs out. Nothing to do without an open session.
-pub fn logout(state: &State, u: &User) -> Decision {
-    match state.session(&u.id) {
-        Some(_) => Decision::allow("S5", "logged out").with_effects(vec![Effect::EndSession(u.id.clone())]),
+pub fn logout(state: &State, u: UserRef) -> Decision {
+    match state.session(u.ix) {
+        Some(_) => Decision::allow("S5", "logged out").with_effects([Effect::EndSession { user: u.ix }]),
         None => Decision::allow("S5", "no open session: nothing to log out"),
     }
 }
@@ -123,28 +122,28 @@ pub fn logout(state: &State, u: &User) -> Decision {
 /// Rule S5: a heartbeat from `u`'s browser tab records `last_activity` and
 /// whether the tab is open. A session already idle past the limit is over:
 /// the heartbeat ends it rather than reviving it.
-pub fn activity(state: &State, u: &User, tab_open: bool, now: Instant) -> Decision {
+pub fn activity(state: &State, u: UserRef, tab_open: bool, now: Instant) -> Decision {
     if u.account == AccountState::Deleted {
-        return accounts::deleted("A6");
+        return deleted("A6");
     }
-    match state.session(&u.id) {
+    match state.session(u.ix) {
         None => Decision::allow("S5", "no open session: nothing recorded"),
         Some(session) if is_live(state, session, now) => Decision::allow("S5", "activity recorded")
-            .with_effects(vec![Effect::RecordActivity(ActivityAt { user: u.id.clone(), at: now, tab_open })]),
+            .with_effects([Effect::RecordActivity { user: u.ix, at: now, tab_open }]),
         Some(session) => Decision::allow("S5", "the session had gone idle and has ended; log in again")
             .with_detail(format!(
                 "idle {} (limit {} minutes)",
                 idle_text(session, now),
                 state.settings().idle_logout_minutes
             ))
-            .with_effects(vec![Effect::EndSession(u.id.clone())]),
+            .with_effects([Effect::EndSession { user: u.ix }]),
     }
 }
 
 /// Rule S4: the administrator closes `u`'s session. Refused while the tab
 /// is open and the session is live, so nobody loses unsaved work.
-pub fn close_session(state: &State, u: &User, now: Instant) -> Decision {
-    match state.session(&u.id) {
+pub fn close_session(state: &State, u: UserRef, now: Instant) -> Decision {
+    match state.session(u.ix) {
         None => Decision::allow("S4", "no open session: nothing to close"),
         Some(session) if session.tab_open && is_live(state, session, now) => {
             Decision::deny(Code::SessionInUse, "S4", "the session is in use: the user's tab is open and active")
@@ -152,20 +151,20 @@ pub fn close_session(state: &State, u: &User, now: Instant) -> Decision {
         }
         Some(session) => {
             let why = if session.tab_open { "it had gone idle" } else { "its tab is closed" };
-            Decision::allow("S4", format!("session closed: {why}")).with_effects(vec![Effect::EndSession(u.id.clone())])
+            Decision::allow("S4", format!("session closed: {why}")).with_effects([Effect::EndSession { user: u.ix }])
         }
     }
 }
 
 /// Rule S3: a session is live while idle for less than `idle_logout_minutes`.
 /// Exactly the limit is no longer live.
-pub fn is_live(state: &State, session: &Session, now: Instant) -> bool {
+pub fn is_live(state: &State, session: &OpenSession, now: Instant) -> bool {
     let limit = i64::from(state.settings().idle_logout_minutes) * MINUTE;
     now.saturating_sub(session.last_activity) < limit
 }
 
 /// "12 min 5 s": how long the session has been idle at `now`.
-fn idle_text(session: &Session, now: Instant) -> String {
+fn idle_text(session: &OpenSession, now: Instant) -> String {
     let idle = now.saturating_sub(session.last_activity).max(0);
     match (idle / MINUTE, idle % MINUTE) {
         (0, s) => format!("{s} s"),
@@ -182,15 +181,15 @@ fn seats_message(what: &str, active: u32, state: &State) -> String {
     }
 }
 
-fn set_state(u: &User, to: AccountState) -> Effect {
-    Effect::SetState(StateChange { user: u.id.clone(), state: to })
+fn set_state(u: UserRef, to: AccountState) -> Effect {
+    Effect::SetState { user: u.ix, state: to }
 }
 
-/// Rule A6: a deleted account can do nothing.
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{OrgState, Settings};
+    use crate::decision::effect_records;
+    use crate::model::{self, ActivityAt, OrgState, Settings, User, UserInstant};
 
     const T0: Instant = 1_795_341_600; // 2026-11-22T10:00:00Z
 
@@ -207,7 +206,7 @@ mod tests {
         state.apply(&d.effects).expect("effects apply");
     }
 
-    fn u<'a>(state: &'a State, id: &str) -> &'a User {
+    fn u<'a>(state: &'a State, id: &str) -> UserRef<'a> {
         state.user(id).expect("user exists")
     }
 
@@ -229,7 +228,7 @@ mod tests {
         assert_eq!(s.active_accounts(), 2);
 
         let d = activate(&s, u(&s, "c"));
-        assert_eq!((d.allow, d.code, d.rule.as_str()), (false, Code::SeatLimitReached, "S1"));
+        assert_eq!((d.allow, d.code, d.rule), (false, Code::SeatLimitReached, "S1"));
         assert!(d.effects.is_empty());
 
         let d = deactivate(&s, u(&s, "a"));
@@ -264,9 +263,9 @@ mod tests {
             step(&mut s, &d);
         }
         let d = deactivate(&s, u(&s, "a"));
-        assert_eq!(d.effects, vec![set_state(u(&s, "a"), AccountState::Inactive)]);
+        assert_eq!(d.effects.as_slice(), [set_state(u(&s, "a"), AccountState::Inactive)]);
         step(&mut s, &d);
-        assert!(s.session("a").is_some());
+        assert!(s.session(u(&s, "a").ix).is_some());
         assert!(u(&s, "a").has_password);
         assert_eq!(login(&s, u(&s, "a"), T0 + 60).code, Code::AccountInactive);
         assert!(activate(&s, u(&s, "a")).allow);
@@ -293,9 +292,9 @@ mod tests {
     fn s3_one_live_session_and_the_idle_boundary() {
         let mut s = org(5, vec![user("a", AccountState::Active, true)]);
         let d = login(&s, u(&s, "a"), T0);
-        assert_eq!(d.effects, vec![Effect::StartSession(UserInstant { user: "a".into(), at: T0 })]);
+        assert_eq!(effect_records(&d, &s), vec![model::Effect::StartSession(UserInstant { user: "a".into(), at: T0 })]);
         step(&mut s, &d);
-        assert_eq!(s.session("a").map(|x| (x.last_activity, x.tab_open)), Some((T0, true)));
+        assert_eq!(s.session(u(&s, "a").ix).map(|x| (x.last_activity, x.tab_open)), Some((T0, true)));
 
         // 29 min 59 s idle: still live.
         let d = login(&s, u(&s, "a"), T0 + 30 * MINUTE - 1);
@@ -309,14 +308,14 @@ mod tests {
         let d = login(&s, u(&s, "a"), T0 + 30 * MINUTE);
         assert!(d.allow);
         assert_eq!(
-            d.effects,
+            effect_records(&d, &s),
             vec![
-                Effect::EndSession("a".into()),
-                Effect::StartSession(UserInstant { user: "a".into(), at: T0 + 30 * MINUTE })
+                model::Effect::EndSession("a".into()),
+                model::Effect::StartSession(UserInstant { user: "a".into(), at: T0 + 30 * MINUTE })
             ]
         );
         step(&mut s, &d);
-        assert_eq!(s.session("a").map(|x| x.login_at), Some(T0 + 30 * MINUTE));
+        assert_eq!(s.session(u(&s, "a").ix).map(|x| x.login_at), Some(T0 + 30 * MINUTE));
     }
 
     #[test]
@@ -343,9 +342,9 @@ mod tests {
             step(&mut s, &d);
         }
         let d = close_session(&s, u(&s, "a"), T0 + 30 * MINUTE - 1);
-        assert_eq!((d.allow, d.code, d.rule.as_str()), (false, Code::SessionInUse, "S4"));
+        assert_eq!((d.allow, d.code, d.rule), (false, Code::SessionInUse, "S4"));
         let d = close_session(&s, u(&s, "a"), T0 + 30 * MINUTE);
-        assert_eq!(d.effects, vec![Effect::EndSession("a".into())]);
+        assert_eq!(effect_records(&d, &s), vec![model::Effect::EndSession("a".into())]);
         assert_eq!(d.message, "session closed: it had gone idle");
 
         {
@@ -353,9 +352,9 @@ mod tests {
             step(&mut s, &d);
         }
         let d = close_session(&s, u(&s, "a"), T0 + 2 * MINUTE);
-        assert_eq!((d.allow, d.message.as_str()), (true, "session closed: its tab is closed"));
+        assert_eq!((d.allow, d.message.as_ref()), (true, "session closed: its tab is closed"));
         step(&mut s, &d);
-        assert!(s.session("a").is_none());
+        assert!(s.session(u(&s, "a").ix).is_none());
     }
 
     #[test]
@@ -371,23 +370,23 @@ mod tests {
         }
         let d = activity(&s, u(&s, "a"), false, T0 + 5 * MINUTE);
         assert_eq!(
-            d.effects,
-            vec![Effect::RecordActivity(ActivityAt { user: "a".into(), at: T0 + 5 * MINUTE, tab_open: false })]
+            effect_records(&d, &s),
+            vec![model::Effect::RecordActivity(ActivityAt { user: "a".into(), at: T0 + 5 * MINUTE, tab_open: false })]
         );
         step(&mut s, &d);
         // Idle past the limit: the heartbeat ends the session.
         let d = activity(&s, u(&s, "a"), true, T0 + 35 * MINUTE);
-        assert_eq!(d.effects, vec![Effect::EndSession("a".into())]);
+        assert_eq!(effect_records(&d, &s), vec![model::Effect::EndSession("a".into())]);
 
         let d = logout(&s, u(&s, "a"));
-        assert_eq!(d.effects, vec![Effect::EndSession("a".into())]);
+        assert_eq!(effect_records(&d, &s), vec![model::Effect::EndSession("a".into())]);
         step(&mut s, &d);
-        assert!(s.session("a").is_none());
+        assert!(s.session(u(&s, "a").ix).is_none());
     }
 
     #[test]
     fn idle_is_spelled_for_admins() {
-        let session = Session { user: "a".into(), login_at: T0, last_activity: T0, tab_open: true };
+        let session = OpenSession { login_at: T0, last_activity: T0, tab_open: true };
         assert_eq!(idle_text(&session, T0 + 5), "5 s");
         assert_eq!(idle_text(&session, T0 + 120), "2 min");
         assert_eq!(idle_text(&session, T0 + 125), "2 min 5 s");

@@ -4,103 +4,258 @@
 //! returning effects, which [`State::apply`] performs all or nothing. The
 //! derived indexes (assigned counts, the auto-free queue, active accounts) are
 //! kept up to date by routing every user change through one place
-//! ([`State::change_user`]), so no rule ever rescans the population.
+//! ([`State::change_core`] / [`State::change_record`]), so no rule ever
+//! rescans the population.
+//!
+//! Users live in [`Users`]: a dense vector addressed by [`UserIx`], with ids
+//! interned once. Groups are few and kept as the contract's records, with an
+//! index by id so that no group operation is worse than linear.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use rustc_hash::FxBuildHasher;
+
+use crate::decision::Effect;
 use crate::model::{
-    AccountState, Named, Effect, Group, GroupKind, Instant, LicenseType, OrgState, POSITION_GROUP, Problem,
-    Selector, Session, Settings, User,
+    self, AccountState, Group, GroupKind, Instant, LicenseType, Named, OrgState, POSITION_GROUP, Problem, Selector,
+    Session, Settings, User,
 };
+use crate::users::{Core, Id, Profile, Record, UserIx, UserRef, Users};
+
+/// An open panel session (S3–S5); at most one per user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenSession {
+    pub login_at: Instant,
+    pub last_activity: Instant,
+    pub tab_open: bool,
+}
 
 #[derive(Debug, Clone)]
 pub struct State {
     settings: Settings,
-    users: Vec<User>,
-    by_id: HashMap<String, usize>,
-    groups: Vec<Group>,
-    sessions: BTreeMap<String, Session>,
+    users: Users,
+    groups: Groups,
+    sessions: BTreeMap<UserIx, OpenSession>,
     /// Users holding each licence type (by [`LicenseType::index`]).
     assigned: [u32; 2],
     /// Holders of each type that auto-free may consider, oldest inactivity
-    /// first, ties by smallest id (L7).
-    holders: [BTreeSet<(Instant, String)>; 2],
+    /// first, ties by smallest id (L7). The ids are the interned ones.
+    holders: [BTreeSet<(Instant, Id)>; 2],
     /// Accounts in the `active` state (S1).
     active: u32,
 }
 
+/// The organisation's groups, in the order they were given, with an index.
+#[derive(Debug, Clone, Default)]
+struct Groups {
+    list: Vec<Group>,
+    index: HashMap<String, usize, FxBuildHasher>,
+}
+
+impl Groups {
+    fn get(&self, id: &str) -> Option<&Group> {
+        self.index.get(id).map(|&i| &self.list[i])
+    }
+
+    /// Adds a group; `false` when its id is taken.
+    fn push(&mut self, group: Group) -> bool {
+        if self.index.contains_key(&group.id) {
+            return false;
+        }
+        self.index.insert(group.id.clone(), self.list.len());
+        self.list.push(group);
+        true
+    }
+
+    fn remove(&mut self, pos: usize) -> Group {
+        let group = self.list.remove(pos);
+        self.reindex();
+        group
+    }
+
+    fn insert(&mut self, pos: usize, group: Group) {
+        self.list.insert(pos, group);
+        self.reindex();
+    }
+
+    fn reindex(&mut self) {
+        self.index = self.list.iter().enumerate().map(|(i, g)| (g.id.clone(), i)).collect();
+    }
+}
+
 /// What [`State::apply`] needs to undo one step.
 enum Undo {
-    User(usize, User),
+    Core(UserIx, Core),
+    Record(UserIx, Box<Record>),
     AddedUser,
-    Session(String, Option<Session>),
-    Settings(Settings),
+    Session(UserIx, Option<OpenSession>),
+    Settings(Box<Settings>),
     Group(usize, Group),
 }
 
-fn problem(field: impl Into<String>, message: impl Into<String>) -> Problem {
-    Problem { field: field.into(), message: message.into() }
+pub(crate) fn problem(field: impl Into<String>, message: impl Into<String>) -> Problem {
+    Problem { field: field.into(), message: message.into(), over_assigned: None }
+}
+
+/// Builds a state from parts given in any number of pieces (the contract's
+/// `loader`): settings first, then groups, users and sessions. Every problem
+/// is collected, in the order of the parts (settings, groups, each user,
+/// licence counts, sessions); [`Loader::finish`] gives the state only when
+/// there is none.
+pub struct Loader {
+    state: State,
+    /// The groups as given, duplicates included (checked once all are known).
+    groups: Vec<Group>,
+    problems: Vec<(Order, Problem)>,
+    users_seen: u32,
+    /// Each stored user's position among the users given, once one was refused.
+    positions: Option<Vec<u32>>,
+    sessions: Vec<Session>,
+}
+
+/// Where a problem sorts: part, position within it, check within that.
+type Order = (u8, u32, u32);
+
+impl Loader {
+    pub fn new(settings: Settings) -> Loader {
+        let problems = check_settings(&settings).into_iter().enumerate().map(|(k, p)| ((0, 0, k as u32), p)).collect();
+        let state = State {
+            settings,
+            users: Users::default(),
+            groups: Groups::default(),
+            sessions: BTreeMap::new(),
+            assigned: [0, 0],
+            holders: [BTreeSet::new(), BTreeSet::new()],
+            active: 0,
+        };
+        Loader { state, groups: Vec::new(), problems, users_seen: 0, positions: None, sessions: Vec::new() }
+    }
+
+    /// Expects about `users` more users (so the vectors grow once).
+    pub fn reserve(&mut self, users: usize) {
+        self.state.users.reserve(users);
+    }
+
+    pub fn add_groups(&mut self, groups: impl IntoIterator<Item = Group>) {
+        for group in groups {
+            // The first of two groups with one id is the one users refer to.
+            self.state.groups.push(group.clone());
+            self.groups.push(group);
+        }
+    }
+
+    pub fn add_users(&mut self, users: impl IntoIterator<Item = User>) {
+        for user in users {
+            self.add_record(Record::from_user(user));
+        }
+    }
+
+    /// Adds one user already stored compactly (the CSV reader's users).
+    pub fn add_record(&mut self, record: Record) {
+        let position = self.users_seen;
+        self.users_seen += 1;
+        let field = format!("users[{position}]");
+        let mut problems = self.state.check_record(&record, &field, false);
+        if problems.is_empty() {
+            // `check_record` found the id free, so the push succeeds.
+            if let Ok(ix) = self.state.users.push(record) {
+                self.state.index(ix);
+                if let Some(positions) = &mut self.positions {
+                    positions.push(position);
+                }
+            }
+            return;
+        }
+        // A refused user's groups are checked now, against the groups given so far.
+        problems.extend(self.state.check_user_groups(UserRef { ix: UserIx(u32::MAX), record: &record }, &field));
+        self.problems.extend(problems.into_iter().enumerate().map(|(k, p)| ((2, position, k as u32), p)));
+        if self.positions.is_none() {
+            self.positions = Some((0..self.state.users.len() as u32).collect());
+        }
+    }
+
+    pub fn add_sessions(&mut self, sessions: impl IntoIterator<Item = Session>) {
+        self.sessions.extend(sessions);
+    }
+
+    /// The state, or every problem found.
+    pub fn finish(mut self) -> Result<State, Vec<Problem>> {
+        // The built-in Position group exists in every organisation (A2).
+        if self.state.groups.get(POSITION_GROUP).is_none() {
+            let position =
+                Group { id: POSITION_GROUP.into(), kind: GroupKind::User, parent: None, permissions: Vec::new() };
+            self.state.groups.push(position.clone());
+            self.groups.push(position);
+        }
+        let mut problems = std::mem::take(&mut self.problems);
+        for (i, p) in check_groups(&self.groups) {
+            problems.push(((1, i, 0), p));
+        }
+        for u in self.state.users.iter() {
+            let position = self.positions.as_ref().map_or(u.ix.0, |p| p[u.ix.index()]);
+            let found = self.state.check_user_groups(u, &format!("users[{position}]"));
+            problems.extend(found.into_iter().enumerate().map(|(k, p)| ((2, position, 100 + k as u32), p)));
+        }
+        for p in self.state.check_counts("users") {
+            problems.push(((3, 0, 0), p));
+        }
+        for (i, session) in self.sessions.into_iter().enumerate() {
+            let field = format!("sessions[{i}]");
+            let order = (4, i as u32, 0);
+            match self.state.users.find(&session.user) {
+                None => problems.push((order, problem(field, format!("unknown user `{}`", session.user)))),
+                Some(ix) if self.state.sessions.contains_key(&ix) => {
+                    problems.push((order, problem(field, format!("user `{}` already has a session", session.user))))
+                }
+                Some(ix) => {
+                    let open = OpenSession {
+                        login_at: session.login_at,
+                        last_activity: session.last_activity,
+                        tab_open: session.tab_open,
+                    };
+                    self.state.sessions.insert(ix, open);
+                }
+            }
+        }
+        if problems.is_empty() {
+            return Ok(self.state);
+        }
+        problems.sort_by_key(|(order, _)| *order);
+        Err(problems.into_iter().map(|(_, p)| p).collect())
+    }
 }
 
 impl State {
     /// Checks `state` for consistency and builds the indexes. Every problem
     /// is reported; the built-in Position group is added when missing.
     pub fn load(state: OrgState) -> Result<State, Vec<Problem>> {
-        let OrgState { settings, users, mut groups, sessions } = state;
-        let mut problems = check_settings(&settings);
-
-        if !groups.iter().any(|g| g.id == POSITION_GROUP) {
-            groups.push(Group {
-                id: POSITION_GROUP.into(),
-                kind: GroupKind::User,
-                parent: None,
-                permissions: Vec::new(),
-            });
-        }
-        problems.extend(check_groups(&groups));
-
-        let mut loaded = State {
-            settings,
-            users: Vec::with_capacity(users.len()),
-            by_id: HashMap::with_capacity(users.len()),
-            groups,
-            sessions: BTreeMap::new(),
-            assigned: [0, 0],
-            holders: [BTreeSet::new(), BTreeSet::new()],
-            active: 0,
-        };
-        for (i, user) in users.into_iter().enumerate() {
-            let field = format!("users[{i}]");
-            let user_problems = loaded.check_user(&user, &field);
-            if user_problems.is_empty() {
-                loaded.insert_user(user);
-            } else {
-                problems.extend(user_problems);
-            }
-        }
-        problems.extend(loaded.check_counts("users"));
-
-        for (i, session) in sessions.into_iter().enumerate() {
-            let field = format!("sessions[{i}]");
-            if !loaded.by_id.contains_key(&session.user) {
-                problems.push(problem(field, format!("unknown user `{}`", session.user)));
-            } else if loaded.sessions.contains_key(&session.user) {
-                problems.push(problem(field, format!("user `{}` already has a session", session.user)));
-            } else {
-                loaded.sessions.insert(session.user.clone(), session);
-            }
-        }
-
-        if problems.is_empty() { Ok(loaded) } else { Err(problems) }
+        let OrgState { settings, users, groups, sessions } = state;
+        let mut loader = Loader::new(settings);
+        loader.reserve(users.len());
+        loader.add_groups(groups);
+        loader.add_users(users);
+        loader.add_sessions(sessions);
+        loader.finish()
     }
 
     /// The whole state, in the order it was loaded (new users last).
     pub fn snapshot(&self) -> OrgState {
+        let mut sessions: Vec<Session> = self
+            .sessions
+            .iter()
+            .map(|(&ix, s)| Session {
+                user: self.users.get(ix).id().to_string(),
+                login_at: s.login_at,
+                last_activity: s.last_activity,
+                tab_open: s.tab_open,
+            })
+            .collect();
+        sessions.sort_by(|a, b| a.user.cmp(&b.user));
         OrgState {
             settings: self.settings.clone(),
-            users: self.users.clone(),
-            groups: self.groups.clone(),
-            sessions: self.sessions.values().cloned().collect(),
+            users: self.users.iter().map(|u| u.record.to_user()).collect(),
+            groups: self.groups.list.clone(),
+            sessions,
         }
     }
 
@@ -110,69 +265,84 @@ impl State {
         &self.settings
     }
 
-    pub fn user(&self, id: &str) -> Option<&User> {
-        self.by_id.get(id).map(|&i| &self.users[i])
-    }
-
-    pub fn users(&self) -> &[User] {
+    pub fn users(&self) -> &Users {
         &self.users
     }
 
+    pub fn user(&self, id: &str) -> Option<UserRef<'_>> {
+        self.users.find(id).map(|ix| self.users.get(ix))
+    }
+
     pub fn group(&self, id: &str) -> Option<&Group> {
-        self.groups.iter().find(|g| g.id == id)
+        self.groups.get(id)
     }
 
     pub fn groups(&self) -> &[Group] {
-        &self.groups
+        &self.groups.list
     }
 
-    pub fn session(&self, user: &str) -> Option<&Session> {
-        self.sessions.get(user)
+    pub fn session(&self, user: UserIx) -> Option<&OpenSession> {
+        self.sessions.get(&user)
     }
 
     /// Whether `group` is `ancestor` itself or one of its subgroups, at any
     /// depth (A2, A3). An unknown `group` is within nothing.
     pub fn is_within(&self, group: &str, ancestor: &str) -> bool {
-        let mut at = self.group(group);
+        self.ancestors(group).any(|g| g.id == ancestor)
+    }
+
+    /// `group` itself, then its parent, its parent's parent and so on.
+    pub fn ancestors<'a>(&'a self, group: &str) -> impl Iterator<Item = &'a Group> + 'a {
+        let first = self.group(group);
         // Load refuses cycles; the bound only keeps a bad state from looping.
-        for _ in 0..=self.groups.len() {
-            match at {
-                Some(g) if g.id == ancestor => return true,
-                Some(g) => at = g.parent.as_deref().and_then(|p| self.group(p)),
-                None => return false,
-            }
-        }
-        false
+        std::iter::successors(first, |g| g.parent.as_deref().and_then(|p| self.group(p))).take(self.groups.list.len())
     }
 
     /// The subgroups of `group` at any depth, each after its own subgroups
     /// (the order they can be removed in), otherwise in the order of `groups`.
+    /// Linear in the number of groups.
     pub fn subgroups(&self, group: &str) -> Vec<&Group> {
+        let mut children: HashMap<&str, Vec<&Group>, FxBuildHasher> = HashMap::default();
+        for g in &self.groups.list {
+            if let Some(parent) = g.parent.as_deref() {
+                children.entry(parent).or_default().push(g);
+            }
+        }
+        // Depth first, children before their parent, without recursion (a
+        // chain of groups may be deep); `seen` keeps a bad state from looping.
         let mut out = Vec::new();
-        self.collect_subgroups(group, &mut out, 0);
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        let mut stack: Vec<(&str, usize)> = vec![(group, 0)];
+        while let Some((id, next)) = stack.pop() {
+            let kids = children.get(id).map_or(&[][..], Vec::as_slice);
+            match kids.get(next) {
+                Some(kid) => {
+                    stack.push((id, next + 1));
+                    if seen.insert(&kid.id) {
+                        stack.push((&kid.id, 0));
+                    }
+                }
+                None if id != group => {
+                    if let Some(g) = self.group(id) {
+                        out.push(g);
+                    }
+                }
+                None => {}
+            }
+        }
         out
-    }
-
-    fn collect_subgroups<'a>(&'a self, group: &str, out: &mut Vec<&'a Group>, depth: usize) {
-        if depth > self.groups.len() {
-            return;
-        }
-        for g in self.groups.iter().filter(|g| g.parent.as_deref() == Some(group)) {
-            self.collect_subgroups(&g.id, out, depth + 1);
-            out.push(g);
-        }
     }
 
     /// Users in `group` or any of its subgroups, as permission group or user
     /// group (A3: membership of a subgroup counts as membership of its
     /// parent), in the order of `users`.
-    pub fn members(&self, group: &str) -> Vec<&User> {
+    pub fn members(&self, group: &str) -> Vec<UserRef<'_>> {
         let mut ids: BTreeSet<&str> = self.subgroups(group).into_iter().map(|g| g.id.as_str()).collect();
         ids.insert(group);
         let within = |id: &str| ids.contains(id);
         self.users
             .iter()
-            .filter(|u| u.permission_group.as_deref().is_some_and(within) || u.groups.iter().any(|g| within(g)))
+            .filter(|u| u.permission_group().is_some_and(within) || u.groups().iter().any(|g| within(g)))
             .collect()
     }
 
@@ -198,9 +368,12 @@ impl State {
 
     /// The holder of `license` with the oldest inactivity instant, if that
     /// instant is at or before `cutoff` (ties: smallest id). Logarithmic.
-    pub fn oldest_inactive_holder(&self, license: LicenseType, cutoff: Instant) -> Option<&User> {
+    pub fn oldest_inactive_holder(&self, license: LicenseType, cutoff: Instant) -> Option<UserRef<'_>> {
         let (since, id) = self.holders[license.index()].first()?;
-        (*since <= cutoff).then(|| self.user(id)).flatten()
+        if *since > cutoff {
+            return None;
+        }
+        self.user(id)
     }
 
     // ------------------------------------------------------------ changing
@@ -218,184 +391,235 @@ impl State {
         Ok(())
     }
 
+    /// [`State::apply`] for a host's effects, naming users by id. Each is
+    /// read just before it is performed, so an effect may name a user an
+    /// earlier `add_user` created.
+    pub fn apply_records(&mut self, effects: &[model::Effect]) -> Result<(), Problem> {
+        let mut undo = Vec::new();
+        for (i, record) in effects.iter().enumerate() {
+            let applied = Effect::from_record(record, self).and_then(|effect| self.apply_one(&effect, &mut undo));
+            if let Err(message) = applied {
+                self.undo(undo);
+                return Err(problem(format!("effects[{i}]"), message));
+            }
+        }
+        Ok(())
+    }
+
     fn apply_one(&mut self, effect: &Effect, undo: &mut Vec<Undo>) -> Result<(), String> {
         match effect {
-            Effect::Assign(a) => {
-                let license = a.license;
-                self.change_user(&a.user, undo, |u| {
+            &Effect::Assign { user, license, at } => {
+                self.change_core(user, undo, |u, id| {
                     if u.held_license().is_some() {
-                        return Err(format!("user `{}` already holds a licence", u.id));
+                        return Err(format!("user `{id}` already holds a licence"));
                     }
                     *u.selector_mut(license) = Selector::Assigned;
-                    u.assigned_at = Some(a.at);
+                    u.set_assigned_at(Some(at));
                     Ok(())
                 })?;
                 self.check_counts("").into_iter().next().map_or(Ok(()), |p| Err(p.message))
             }
-            Effect::Free(c) => self.change_user(&c.user, undo, |u| {
-                if u.selector(c.license) != Selector::Assigned {
-                    return Err(format!("user `{}` holds no {} licence to free", u.id, c.license.name()));
+            &Effect::Free { user, license } => self.change_core(user, undo, |u, id| {
+                if u.selector(license) != Selector::Assigned {
+                    return Err(format!("user `{id}` holds no {} licence to free", license.name()));
                 }
-                *u.selector_mut(c.license) = Selector::Unassigned;
+                *u.selector_mut(license) = Selector::Unassigned;
                 Ok(())
             }),
-            Effect::Unassign(c) => self.change_user(&c.user, undo, |u| {
-                *u.selector_mut(c.license) = Selector::Unassigned;
+            &Effect::Unassign { user, license } => self.change_core(user, undo, |u, _| {
+                *u.selector_mut(license) = Selector::Unassigned;
                 Ok(())
             }),
-            Effect::Disable(c) => self.change_user(&c.user, undo, |u| {
-                *u.selector_mut(c.license) = Selector::Disabled;
+            &Effect::Disable { user, license } => self.change_core(user, undo, |u, _| {
+                *u.selector_mut(license) = Selector::Disabled;
                 Ok(())
             }),
-            Effect::StartTemporary(t) => self.change_user(&t.user, undo, |u| {
-                u.temporary_since = Some(t.at);
+            &Effect::StartTemporary { user, at } => self.change_core(user, undo, |u, _| {
+                u.set_temporary_since(Some(at));
                 Ok(())
             }),
-            Effect::Touch(t) => self.change_user(&t.user, undo, |u| {
-                u.last_sync = Some(t.at);
+            &Effect::Touch { user, at } => self.change_core(user, undo, |u, _| {
+                u.set_last_sync(Some(at));
                 Ok(())
             }),
-            Effect::StartSession(s) => {
-                self.require_user(&s.user)?;
-                if self.sessions.contains_key(&s.user) {
-                    return Err(format!("user `{}` already has a session", s.user));
+            &Effect::StartSession { user, at } => {
+                self.require(user)?;
+                if self.sessions.contains_key(&user) {
+                    return Err(format!("user `{}` already has a session", self.users.get(user).id()));
                 }
-                let session = Session { user: s.user.clone(), login_at: s.at, last_activity: s.at, tab_open: true };
-                self.set_session(&s.user, Some(session), undo);
+                let session = OpenSession { login_at: at, last_activity: at, tab_open: true };
+                self.set_session(user, Some(session), undo);
                 Ok(())
             }
-            Effect::EndSession(user) => {
-                if !self.sessions.contains_key(user) {
-                    return Err(format!("user `{user}` has no session to end"));
+            &Effect::EndSession { user } => {
+                self.require(user)?;
+                if !self.sessions.contains_key(&user) {
+                    return Err(format!("user `{}` has no session to end", self.users.get(user).id()));
                 }
                 self.set_session(user, None, undo);
                 Ok(())
             }
-            Effect::RecordActivity(a) => {
-                let Some(session) = self.sessions.get(&a.user) else {
-                    return Err(format!("user `{}` has no session", a.user));
+            &Effect::RecordActivity { user, at, tab_open } => {
+                self.require(user)?;
+                let Some(session) = self.sessions.get(&user).copied() else {
+                    return Err(format!("user `{}` has no session", self.users.get(user).id()));
                 };
-                let session = Session { last_activity: a.at, tab_open: a.tab_open, ..session.clone() };
-                self.set_session(&a.user, Some(session), undo);
+                self.set_session(user, Some(OpenSession { last_activity: at, tab_open, ..session }), undo);
                 Ok(())
             }
-            Effect::SetState(s) => {
-                self.change_user(&s.user, undo, |u| {
-                    u.account = s.state;
-                    if s.state == AccountState::Deleted {
-                        // A6: a deleted user leaves every group and frees the SIP account.
-                        u.permission_group = None;
-                        u.groups.clear();
-                        u.sip = None;
-                    }
-                    Ok(())
-                })?;
+            &Effect::SetState { user, state } => {
+                if state == AccountState::Deleted {
+                    // A6: a deleted user leaves every group and frees the SIP account.
+                    self.change_record(user, undo, |r| {
+                        let mut profile = r.profile().clone();
+                        profile.permission_group = None;
+                        profile.groups.clear();
+                        profile.sip = None;
+                        r.set_profile(profile);
+                        r.core.account = state;
+                        Ok(())
+                    })?;
+                } else {
+                    self.change_core(user, undo, |u, _| {
+                        u.account = state;
+                        Ok(())
+                    })?;
+                }
                 if let Some(max) = self.over_seats() {
                     return Err(format!("{} active accounts would exceed max_active_users {max}", self.active));
                 }
                 Ok(())
             }
-            Effect::SetPassword(user) => self.change_user(user, undo, |u| {
+            &Effect::SetPassword { user } => self.change_core(user, undo, |u, _| {
                 u.has_password = true;
                 Ok(())
             }),
             Effect::AddUser(user) => {
-                if let Some(p) = self.check_user(user, "user").into_iter().next() {
+                let record = Record::from_user((**user).clone());
+                if let Some(p) = self.check_record(&record, "user", true).into_iter().next() {
                     return Err(p.message);
                 }
-                self.insert_user(user.clone());
+                let id = record.id.clone();
+                let ix = self.users.push(record).map_err(|r| format!("duplicate user id `{}`", r.id))?;
+                self.index(ix);
                 undo.push(Undo::AddedUser);
                 match self.check_counts("").into_iter().next() {
                     Some(p) => Err(p.message),
                     None if self.over_seats().is_some() => {
-                        Err(format!("adding user `{}` would exceed max_active_users", user.id))
+                        Err(format!("adding user `{id}` would exceed max_active_users"))
                     }
                     None => Ok(()),
                 }
             }
             Effect::RemoveGroup(id) => {
-                let Some(pos) = self.groups.iter().position(|g| &g.id == id) else {
+                let Some(&pos) = self.groups.index.get(&**id) else {
                     return Err(format!("unknown group `{id}`"));
                 };
-                if self.groups.iter().any(|g| g.parent.as_deref() == Some(id)) {
+                if self.groups.list.iter().any(|g| g.parent.as_deref() == Some(&**id)) {
                     return Err(format!("group `{id}` still has subgroups"));
                 }
-                let member = |u: &User| u.permission_group.as_deref() == Some(id) || u.groups.iter().any(|g| g == id);
-                if let Some(u) = self.users.iter().find(|u| member(u)) {
-                    return Err(format!("group `{id}` still has member `{}`", u.id));
+                let member = |u: &UserRef| u.permission_group() == Some(&**id) || u.groups().iter().any(|g| g == &**id);
+                if let Some(u) = self.users.iter().find(member) {
+                    return Err(format!("group `{id}` still has member `{}`", u.id()));
                 }
                 undo.push(Undo::Group(pos, self.groups.remove(pos)));
                 Ok(())
             }
-            Effect::SaveFeatures(f) => self.change_user(&f.user, undo, |u| {
-                u.features = f.features.clone();
-                Ok(())
+            Effect::SaveFeatures { user, features } => self.change_profile(*user, undo, |p| {
+                p.features = (**features).clone();
             }),
-            Effect::SetAppToggles(t) => self.change_user(&t.user, undo, |u| {
-                u.app = t.app;
-                Ok(())
-            }),
+            &Effect::SetAppToggles { user, app } => self.change_profile(user, undo, |p| p.app = app),
             Effect::SetPlan(name) => {
-                if !self.settings.plans.iter().any(|p| &p.name == name) {
+                if !self.settings.plans.iter().any(|p| p.name == **name) {
                     return Err(format!("unknown plan `{name}`"));
                 }
-                undo.push(Undo::Settings(self.settings.clone()));
-                self.settings.plan = name.clone();
+                undo.push(Undo::Settings(Box::new(self.settings.clone())));
+                self.settings.plan = name.to_string();
                 Ok(())
             }
-            Effect::ConfigChanged(c) => self.require_user(&c.user),
+            &Effect::ConfigChanged { user, .. } => self.require(user),
         }
     }
 
-    fn require_user(&self, id: &str) -> Result<(), String> {
-        if self.by_id.contains_key(id) { Ok(()) } else { Err(format!("unknown user `{id}`")) }
+    fn require(&self, user: UserIx) -> Result<(), String> {
+        if user.index() < self.users.len() { Ok(()) } else { Err(format!("no user at position {}", user.0)) }
     }
 
-    /// Changes one user through `change`, keeping the indexes right and
-    /// recording the old value for undo. The one licence type per user
-    /// invariant is checked after every change.
-    fn change_user(
+    /// Changes one user's licence and account fields through `change`,
+    /// keeping the indexes right and recording the old value for undo. The
+    /// one licence type per user invariant is checked after every change.
+    fn change_core(
         &mut self,
-        id: &str,
+        ix: UserIx,
         undo: &mut Vec<Undo>,
-        change: impl FnOnce(&mut User) -> Result<(), String>,
+        change: impl FnOnce(&mut Core, &str) -> Result<(), String>,
     ) -> Result<(), String> {
-        let Some(&i) = self.by_id.get(id) else {
-            return Err(format!("unknown user `{id}`"));
-        };
-        let mut user = self.users[i].clone();
-        change(&mut user)?;
-        if user.standard == Selector::Assigned && user.inspections == Selector::Assigned {
-            return Err(format!("user `{id}` would hold two licence types"));
+        self.require(ix)?;
+        let user = self.users.get(ix);
+        let mut core = user.record.core;
+        change(&mut core, user.id())?;
+        if core.standard == Selector::Assigned && core.inspections == Selector::Assigned {
+            return Err(format!("user `{}` would hold two licence types", user.id()));
         }
-        self.unindex(i);
-        let old = std::mem::replace(&mut self.users[i], user);
-        self.index(i);
-        undo.push(Undo::User(i, old));
+        self.unindex(ix);
+        let old = std::mem::replace(&mut self.users.record_mut(ix).core, core);
+        self.index(ix);
+        undo.push(Undo::Core(ix, old));
         Ok(())
     }
 
-    fn set_session(&mut self, user: &str, session: Option<Session>, undo: &mut Vec<Undo>) {
+    /// Changes a whole record (its profile, or a deletion): rare, so the old
+    /// record is kept whole for undo.
+    fn change_record(
+        &mut self,
+        ix: UserIx,
+        undo: &mut Vec<Undo>,
+        change: impl FnOnce(&mut Record) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.require(ix)?;
+        let mut record = self.users.get(ix).record.clone();
+        change(&mut record)?;
+        self.unindex(ix);
+        let old = std::mem::replace(self.users.record_mut(ix), record);
+        self.index(ix);
+        undo.push(Undo::Record(ix, Box::new(old)));
+        Ok(())
+    }
+
+    fn change_profile(&mut self, ix: UserIx, undo: &mut Vec<Undo>, change: impl FnOnce(&mut Profile)) -> Result<(), String> {
+        self.change_record(ix, undo, |r| {
+            let mut profile = r.profile().clone();
+            change(&mut profile);
+            r.set_profile(profile);
+            Ok(())
+        })
+    }
+
+    fn set_session(&mut self, user: UserIx, session: Option<OpenSession>, undo: &mut Vec<Undo>) {
         let old = match session {
-            Some(s) => self.sessions.insert(user.to_string(), s),
-            None => self.sessions.remove(user),
+            Some(s) => self.sessions.insert(user, s),
+            None => self.sessions.remove(&user),
         };
-        undo.push(Undo::Session(user.to_string(), old));
+        undo.push(Undo::Session(user, old));
     }
 
     fn undo(&mut self, steps: Vec<Undo>) {
         for step in steps.into_iter().rev() {
             match step {
-                Undo::User(i, old) => {
-                    self.unindex(i);
-                    self.users[i] = old;
-                    self.index(i);
+                Undo::Core(ix, old) => {
+                    self.unindex(ix);
+                    self.users.record_mut(ix).core = old;
+                    self.index(ix);
+                }
+                Undo::Record(ix, old) => {
+                    self.unindex(ix);
+                    *self.users.record_mut(ix) = *old;
+                    self.index(ix);
                 }
                 Undo::AddedUser => {
-                    let i = self.users.len() - 1;
-                    self.unindex(i);
-                    let user = self.users.pop().expect("an added user to remove");
-                    self.by_id.remove(&user.id);
+                    let ix = UserIx(self.users.len() as u32 - 1);
+                    self.unindex(ix);
+                    self.users.pop();
                 }
                 Undo::Session(user, old) => match old {
                     Some(s) => {
@@ -405,26 +629,19 @@ impl State {
                         self.sessions.remove(&user);
                     }
                 },
-                Undo::Settings(old) => self.settings = old,
+                Undo::Settings(old) => self.settings = *old,
                 Undo::Group(pos, group) => self.groups.insert(pos, group),
             }
         }
     }
 
-    fn insert_user(&mut self, user: User) {
-        let i = self.users.len();
-        self.by_id.insert(user.id.clone(), i);
-        self.users.push(user);
-        self.index(i);
-    }
-
-    /// Adds user `i` to the derived indexes.
-    fn index(&mut self, i: usize) {
-        let user = &self.users[i];
+    /// Adds user `ix` to the derived indexes.
+    fn index(&mut self, ix: UserIx) {
+        let user = self.users.get(ix);
         if let Some(license) = user.held_license() {
             self.assigned[license.index()] += 1;
             if let Some(since) = user.inactivity_instant() {
-                self.holders[license.index()].insert((since, user.id.clone()));
+                self.holders[license.index()].insert((since, user.record.id.clone()));
             }
         }
         if user.account == AccountState::Active {
@@ -432,13 +649,13 @@ impl State {
         }
     }
 
-    /// Removes user `i` from the derived indexes.
-    fn unindex(&mut self, i: usize) {
-        let user = &self.users[i];
+    /// Removes user `ix` from the derived indexes.
+    fn unindex(&mut self, ix: UserIx) {
+        let user = self.users.get(ix);
         if let Some(license) = user.held_license() {
             self.assigned[license.index()] -= 1;
             if let Some(since) = user.inactivity_instant() {
-                self.holders[license.index()].remove(&(since, user.id.clone()));
+                self.holders[license.index()].remove(&(since, user.record.id.clone()));
             }
         }
         if user.account == AccountState::Active {
@@ -446,22 +663,33 @@ impl State {
         }
     }
 
-    /// A user record's consistency with the state: a new, non-empty id, one
-    /// licence type at most, known groups of the right kind.
-    fn check_user(&self, user: &User, field: &str) -> Vec<Problem> {
+    /// A user record's consistency with the state: a new, non-empty id and
+    /// one licence type at most; with `groups`, known groups of the right
+    /// kind (a load checks groups once every group is known).
+    fn check_record(&self, record: &Record, field: &str, groups: bool) -> Vec<Problem> {
         let mut problems = Vec::new();
-        if user.id.is_empty() {
+        if record.id.is_empty() {
             problems.push(problem(format!("{field}.id"), "a user needs an id"));
-        } else if self.by_id.contains_key(&user.id) {
-            problems.push(problem(format!("{field}.id"), format!("duplicate user id `{}`", user.id)));
+        } else if self.users.find(&record.id).is_some() {
+            problems.push(problem(format!("{field}.id"), format!("duplicate user id `{}`", record.id)));
         }
-        if user.standard == Selector::Assigned && user.inspections == Selector::Assigned {
+        if record.core.standard == Selector::Assigned && record.core.inspections == Selector::Assigned {
             problems.push(problem(
                 field,
                 "both standard and inspections are assigned; a user holds one licence type at most",
             ));
         }
-        if let Some(id) = &user.permission_group {
+        if groups {
+            let u = UserRef { ix: UserIx(u32::MAX), record };
+            problems.extend(self.check_user_groups(u, field));
+        }
+        problems
+    }
+
+    /// A user's groups exist and are of the right kind.
+    fn check_user_groups(&self, u: UserRef, field: &str) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        if let Some(id) = u.permission_group() {
             match self.group(id) {
                 Some(g) if g.kind == GroupKind::Permission => {}
                 Some(_) => problems.push(problem(
@@ -471,7 +699,7 @@ impl State {
                 None => problems.push(problem(format!("{field}.permission_group"), format!("unknown group `{id}`"))),
             }
         }
-        for (j, id) in user.groups.iter().enumerate() {
+        for (j, id) in u.groups().iter().enumerate() {
             match self.group(id) {
                 Some(g) if g.kind == GroupKind::User => {}
                 Some(_) => problems.push(problem(
@@ -490,14 +718,17 @@ impl State {
         for license in LicenseType::ALL {
             let (assigned, purchased) = (self.assigned(license), self.settings.licenses.purchased(license));
             if assigned > purchased {
-                problems.push(problem(
-                    field,
-                    format!(
-                        "{assigned} {} licences assigned but {purchased} purchased ({} over)",
-                        license.name(),
-                        assigned - purchased
-                    ),
-                ));
+                problems.push(Problem {
+                    over_assigned: Some(license),
+                    ..problem(
+                        field,
+                        format!(
+                            "{assigned} {} licences assigned but {purchased} purchased ({} over)",
+                            license.name(),
+                            assigned - purchased
+                        ),
+                    )
+                });
             }
         }
         if let Some(max) = self.over_seats() {
@@ -509,8 +740,9 @@ impl State {
 
 fn check_settings(settings: &Settings) -> Vec<Problem> {
     let mut problems = Vec::new();
+    let mut names: BTreeSet<&str> = BTreeSet::new();
     for (i, plan) in settings.plans.iter().enumerate() {
-        if settings.plans[..i].iter().any(|p| p.name == plan.name) {
+        if !names.insert(&plan.name) {
             problems.push(problem(format!("settings.plans[{i}].name"), format!("duplicate plan `{}`", plan.name)));
         }
     }
@@ -531,33 +763,57 @@ fn check_settings(settings: &Settings) -> Vec<Problem> {
     problems
 }
 
-fn check_groups(groups: &[Group]) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    let find = |id: &str| groups.iter().find(|g| g.id == id);
+/// Groups: unique ids, known parents of the same kind, parent chains that
+/// end. Each problem comes with its group's position. Linear: every group's
+/// parent chain is walked once, remembering where walks ended.
+fn check_groups(groups: &[Group]) -> Vec<(u32, Problem)> {
+    let mut index: HashMap<&str, usize, FxBuildHasher> = HashMap::default();
     for (i, group) in groups.iter().enumerate() {
-        if groups[..i].iter().any(|g| g.id == group.id) {
-            problems.push(problem(format!("groups[{i}].id"), format!("duplicate group id `{}`", group.id)));
+        index.entry(&group.id).or_insert(i);
+    }
+    // Whether each group's chain of parents never ends (a cycle, or leads into one).
+    const NEW: u8 = 0;
+    const WALKING: u8 = 1;
+    const ENDS: u8 = 2;
+    const ENDLESS: u8 = 3;
+    let mut fate = vec![NEW; groups.len()];
+    for start in 0..groups.len() {
+        let mut chain = Vec::new();
+        let mut at = Some(start);
+        let endless = loop {
+            let Some(i) = at else { break false };
+            match fate[i] {
+                NEW => {
+                    fate[i] = WALKING;
+                    chain.push(i);
+                    at = groups[i].parent.as_deref().and_then(|p| index.get(p).copied());
+                }
+                WALKING => break true,
+                ENDS => break false,
+                _ => break true,
+            }
+        };
+        for c in chain {
+            fate[c] = if endless { ENDLESS } else { ENDS };
+        }
+    }
+    let mut problems = Vec::new();
+    for (i, group) in groups.iter().enumerate() {
+        let at = i as u32;
+        if index.get(group.id.as_str()) != Some(&i) {
+            problems.push((at, problem(format!("groups[{i}].id"), format!("duplicate group id `{}`", group.id))));
         }
         let Some(parent) = &group.parent else { continue };
-        match find(parent) {
-            None => problems.push(problem(format!("groups[{i}].parent"), format!("unknown group `{parent}`"))),
-            Some(p) if p.kind != group.kind => problems.push(problem(
-                format!("groups[{i}].parent"),
-                format!("`{parent}` is a group of another kind"),
+        match index.get(parent.as_str()).map(|&p| &groups[p]) {
+            None => problems.push((at, problem(format!("groups[{i}].parent"), format!("unknown group `{parent}`")))),
+            Some(p) if p.kind != group.kind => problems.push((
+                at,
+                problem(format!("groups[{i}].parent"), format!("`{parent}` is a group of another kind")),
             )),
-            Some(_) => {
-                // Walk up: reaching this group again means a cycle.
-                let mut seen = 0;
-                let mut at = find(parent);
-                while let Some(g) = at {
-                    if g.id == group.id || seen > groups.len() {
-                        problems.push(problem(format!("groups[{i}].parent"), "groups form a cycle"));
-                        break;
-                    }
-                    seen += 1;
-                    at = g.parent.as_deref().and_then(find);
-                }
+            Some(_) if fate[i] == ENDLESS => {
+                problems.push((at, problem(format!("groups[{i}].parent"), "groups form a cycle")))
             }
+            Some(_) => {}
         }
     }
     problems
