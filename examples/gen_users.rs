@@ -21,8 +21,8 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
-use turnstile::roster::{self, COLUMNS, OPTIONAL_COLUMNS};
 use turnstile_policy::calendar::format_rfc3339;
+use turnstile_policy::listing::{COLUMNS, OPTIONAL_COLUMNS, write_record};
 use turnstile_policy::model::DAY;
 
 /// 2026-11-22T10:00:00Z, the instant the population is described at.
@@ -56,7 +56,9 @@ fn main() -> ExitCode {
 fn generate(count: u64, users_path: &str, org_path: Option<&str>, seed: u64) -> std::io::Result<()> {
     assert_eq!(format_rfc3339(NOW), "2026-11-22T10:00:00Z");
     let mut out = BufWriter::new(File::create(users_path)?);
-    roster::write_record(&mut out, COLUMNS.iter().chain(OPTIONAL_COLUMNS.iter()).copied())?;
+    let mut record = String::new();
+    write_record(&mut record, COLUMNS.iter().chain(OPTIONAL_COLUMNS.iter()).copied());
+    out.write_all(record.as_bytes())?;
     let (mut standard, mut inspections) = (0u64, 0u64);
     for i in 0..count {
         let r = mix(seed.wrapping_mul(0x1000_0000_0000).wrapping_add(i));
@@ -102,10 +104,9 @@ fn generate(count: u64, users_path: &str, org_path: Option<&str>, seed: u64) -> 
             }
             _ => {}
         }
-        roster::write_record(
-            &mut out,
-            [id.as_str(), &name, &email, std_cell, insp_cell, &last, &assigned, &temporary, external],
-        )?;
+        record.clear();
+        write_record(&mut record, [id.as_str(), &name, &email, std_cell, insp_cell, &last, &assigned, &temporary, external]);
+        out.write_all(record.as_bytes())?;
     }
     out.flush()?;
     if let Some(org_path) = org_path {

@@ -61,7 +61,7 @@ fn build() -> Result<()> {
     }
 
     let core = guest_target.join(TARGET).join("guest").join("turnstile_policy.wasm");
-    let module = std::fs::read(&core).with_context(|| format!("reading {}", core.display()))?;
+    let module = optimize(&core, &out_dir)?;
     let component = wit_component::ComponentEncoder::default()
         .module(&module)
         .context("reading the guest's component type section")?
@@ -71,6 +71,33 @@ fn build() -> Result<()> {
     let out = out_dir.join("turnstile.wasm");
     std::fs::write(&out, component).with_context(|| format!("writing {}", out.display()))?;
     Ok(())
+}
+
+/// The guest's core module, made smaller by binaryen's `wasm-opt -Oz` when
+/// it is installed (CI installs it; see README "Building"). Without it the
+/// component works the same and is larger; `tests/component.rs` holds the
+/// size budget, so a build that ships must have it.
+fn optimize(core: &std::path::Path, out_dir: &std::path::Path) -> Result<Vec<u8>> {
+    let optimized = out_dir.join("turnstile_policy.opt.wasm");
+    // The features rustc uses for wasm32-unknown-unknown; binaryen must accept them.
+    let features = [
+        "--enable-bulk-memory",
+        "--enable-sign-ext",
+        "--enable-mutable-globals",
+        "--enable-nontrapping-float-to-int",
+        "--enable-multivalue",
+        "--enable-reference-types",
+    ];
+    let ran = Command::new("wasm-opt").arg("-Oz").args(features).arg(core).arg("-o").arg(&optimized).status();
+    let path = match ran {
+        Ok(status) if status.success() => optimized.as_path(),
+        Ok(status) => bail!("wasm-opt failed on {} ({status})", core.display()),
+        Err(_) => {
+            println!("cargo:warning=wasm-opt (binaryen) not found: the policy component is built without size optimization");
+            core
+        }
+    };
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
 }
 
 /// Stops the build with the one command that fixes a missing wasm target.

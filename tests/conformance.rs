@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use turnstile::{Evaluator, Policy, scenario};
+use turnstile::{Evaluator, Options, Policy};
 
 fn vectors() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance");
@@ -57,8 +57,12 @@ fn replay(evaluator: &Evaluator, name: &str) -> Vec<String> {
     for vector in vectors() {
         let file = vector.file_name().unwrap().to_string_lossy().to_string();
         let text = std::fs::read_to_string(&vector).unwrap();
-        let scenario = scenario::parse(&text, &file).unwrap_or_else(|e| panic!("{e}"));
-        let got = turnstile::run(evaluator, &scenario).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let mut got = Vec::new();
+        turnstile::run::run(evaluator, &text, &file, |_, line| {
+            got.push(line.unwrap_or_else(|e| panic!("{file}: {e}")));
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
         let want = expected(&vector);
         if got.len() != want.len() {
             failures.push(format!("{name} {file}: {} decisions, expected {}", got.len(), want.len()));
@@ -77,7 +81,7 @@ fn replay(evaluator: &Evaluator, name: &str) -> Vec<String> {
 
 #[test]
 fn vectors_replay_through_the_component() {
-    let failures = replay(&Evaluator::Component(Policy::embedded().unwrap()), "component");
+    let failures = replay(&Evaluator::Component(Policy::embedded(&Options::default()).unwrap()), "component");
     assert!(failures.is_empty(), "{} vectors differ:\n{}", failures.len(), failures.join("\n"));
 }
 
@@ -121,4 +125,22 @@ fn vectors_cover_every_rule_and_code() {
     assert!(missing.is_empty(), "no vector decides by {missing:?}");
     let missing: Vec<&str> = CODES.iter().copied().filter(|c| !codes.contains(*c)).collect();
     assert!(missing.is_empty(), "no vector returns {missing:?}");
+}
+
+/// Every vector says what it checks: an `about` naming the rule its file
+/// name starts with (or the seed whose example it replays).
+#[test]
+fn every_vector_names_its_rule_and_source() {
+    for vector in vectors() {
+        let name = vector.file_stem().unwrap().to_string_lossy().to_string();
+        let json: Value = serde_json::from_str(&std::fs::read_to_string(&vector).unwrap()).unwrap();
+        let about = json["about"].as_str().unwrap_or_else(|| panic!("{name}: no `about`"));
+        let prefix = name.split('_').next().unwrap();
+        let names = if let Some(seed) = prefix.strip_prefix("seed") { format!("seed {seed}") } else { prefix.to_string() };
+        assert!(about.contains(&names), "{name}: the about doesn't name {names}: {about}");
+        assert!(about.contains("seed") || about.contains("rules.md"), "{name}: the about names no source: {about}");
+        if !prefix.starts_with("seed") {
+            assert!(RULES.contains(&prefix), "{name}: {prefix} is not a rule id");
+        }
+    }
 }

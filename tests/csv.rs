@@ -6,11 +6,12 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use indicatif::ProgressBar;
-use turnstile::roster::{self, Cell};
-use turnstile::{Evaluator, Policy, scenario, whatif};
+use turnstile::whatif;
+use turnstile::{Evaluator, Options, Policy};
 use turnstile_policy::calendar::parse_rfc3339;
+use turnstile_policy::listing::{self, Listing};
 use turnstile_policy::model::{LicenseType, Selector, Settings, User};
+use turnstile_policy::scenario::diagnostic_line;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -68,19 +69,73 @@ const SEED_SAMPLE: &str = concat!(
 );
 
 fn component() -> Evaluator {
-    Evaluator::Component(Policy::embedded().unwrap())
+    Evaluator::Component(Policy::embedded(&Options::default()).unwrap())
 }
 
 fn org(json: &str) -> Settings {
-    scenario::parse_org(json, "org.json").unwrap()
+    turnstile_policy::scenario::parse_org(json, "org.json", &[]).unwrap()
 }
 
 fn held(users: &[User]) -> Vec<(String, Option<LicenseType>)> {
     users.iter().map(|u| (u.id.clone(), u.held_license())).collect()
 }
 
-fn messages(read: &roster::Read) -> Vec<String> {
-    read.errors.iter().map(ToString::to_string).collect()
+/// A file read by the listing reader the component runs (here natively).
+struct Read {
+    listing: Listing,
+    warnings: Vec<String>,
+    errors: Vec<String>,
+}
+
+impl Read {
+    fn ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+fn read(bytes: &[u8], source: &str) -> Read {
+    let (listing, found) = Listing::read(bytes, source);
+    let (warnings, errors) = found.iter().partition::<Vec<_>, _>(|d| d.severity == turnstile_policy::model::Severity::Warning);
+    let lines = |ds: Vec<&turnstile_policy::model::Diagnostic>| ds.into_iter().map(diagnostic_line).collect();
+    Read { listing, warnings: lines(warnings), errors: lines(errors) }
+}
+
+fn messages(read: &Read) -> Vec<String> {
+    read.errors.clone()
+}
+
+fn users(read: &Read) -> Vec<User> {
+    read.listing.users().iter().map(|u| u.record.to_user()).collect()
+}
+
+/// Imports `file` onto `onto` (both as text) through `evaluator`, under the
+/// organisation `org` (JSON) when given: the users after the import, or
+/// every error as its line.
+fn import(evaluator: &Evaluator, org: Option<&str>, onto: &[u8], file: &[u8]) -> Result<Vec<User>, Vec<String>> {
+    let mut instance = evaluator.instance().unwrap();
+    let mut listing = |source: &str, bytes: &[u8]| {
+        let l = instance.listing(source).unwrap();
+        instance.feed(l, bytes).unwrap();
+        let found = instance.finish(l).unwrap();
+        assert!(found.iter().all(|d| d.severity != turnstile::model::Severity::Error), "{source} reads");
+        l
+    };
+    let (onto, file) = (listing("users.csv", onto), listing("import.csv", file));
+    let lines = |ds: &[turnstile::model::Diagnostic]| ds.iter().map(|d| turnstile::error::Line(d).to_string()).collect();
+    let errors = instance.import(onto, file).unwrap();
+    if !errors.is_empty() {
+        return Err(lines(&errors));
+    }
+    let settings = org.map(|json| instance.parse_org(json, "org.json", &[]).unwrap());
+    let loaded = instance.load_listing(onto, settings.as_ref(), "org.json");
+    let org = loaded.map_err(|e| lines(e.input_diagnostics()))?;
+    let count = instance.user_count(org).unwrap();
+    let users = instance.users(org, 0, count).unwrap();
+    Ok(users.iter().map(|u| postcard::from_bytes(&postcard::to_allocvec(u).unwrap()).unwrap()).collect())
+}
+
+fn example(path: &str) -> Vec<u8> {
+    std::fs::read(root().join(path)).unwrap()
 }
 
 // ------------------------------------------------------------------ C1
@@ -110,9 +165,9 @@ fn c1_the_seed_sample_with_a_trailing_blank_line_is_checked_and_can_be_imported(
 fn c1_bom_crlf_and_whitespace_only_trailing_lines_are_warnings_that_name_their_lines() {
     let crlf = SEED_SAMPLE.replace('\n', "\r\n");
     let bytes = format!("\u{feff}{crlf}  \r\n\t\r\n\r\n");
-    let read = roster::read(bytes.as_bytes(), "x.csv");
+    let read = read(bytes.as_bytes(), "x.csv");
     assert!(read.ok(), "{:?}", messages(&read));
-    let warnings: Vec<String> = read.warnings.iter().map(ToString::to_string).collect();
+    let warnings = read.warnings.clone();
     assert!(warnings.contains(&"x.csv:1:1: warning: UTF-8 byte order mark ignored".to_string()), "{warnings:?}");
     assert!(warnings.contains(&"x.csv:1:1: warning: CRLF (Windows) line ends accepted".to_string()), "{warnings:?}");
     assert!(
@@ -120,18 +175,18 @@ fn c1_bom_crlf_and_whitespace_only_trailing_lines_are_warnings_that_name_their_l
         "{warnings:?}"
     );
     // The rows read exactly as without BOM and CRLF.
-    let plain = roster::read(SEED_SAMPLE.as_bytes(), "y.csv");
+    let plain = self::read(SEED_SAMPLE.as_bytes(), "y.csv");
     assert_eq!(held(&users(&read)), held(&users(&plain)));
-    assert_eq!(read.roster.rows[2].user.name, "Ralf Harper");
+    assert_eq!(users(&read)[2].name, "Ralf Harper");
 }
 
 #[test]
 fn c1_classic_mac_line_ends_are_read_as_line_ends_and_lines_are_numbered_right() {
     let cr = format!("{}\"x\",\"X\",\"x@x\",\"Maybe\",\"\"\r", SEED_SAMPLE.replace('\n', "\r"));
-    let read = roster::read(cr.as_bytes(), "mac.csv");
-    let warnings: Vec<String> = read.warnings.iter().map(ToString::to_string).collect();
+    let read = read(cr.as_bytes(), "mac.csv");
+    let warnings = read.warnings.clone();
     assert!(warnings.contains(&"mac.csv:1:50: warning: CR (classic Mac) line ends read as line ends".to_string()), "{warnings:?}");
-    assert_eq!(read.roster.rows.len(), 3);
+    assert_eq!(read.listing.rows(), 3);
     assert_eq!(
         messages(&read),
         ["mac.csv:5:15: unknown licence value `Maybe` in Standard: expected `Assigned`, `Unassigned`, `Disabled` or empty"]
@@ -141,31 +196,27 @@ fn c1_classic_mac_line_ends_are_read_as_line_ends_and_lines_are_numbered_right()
 #[test]
 fn c1_a_blank_line_in_the_middle_is_not_trailing_and_is_an_error() {
     let bytes = format!("{HEADER}\"a\",\"A\",\"a@x\",\"Assigned\",\"\"\n\n\"b\",\"B\",\"b@x\",\"\",\"\"\n");
-    let read = roster::read(bytes.as_bytes(), "x.csv");
+    let read = read(bytes.as_bytes(), "x.csv");
     assert_eq!(read.errors.len(), 1, "{:?}", messages(&read));
     assert!(messages(&read)[0].starts_with("x.csv:3:1: wrong field count: blank line"), "{:?}", messages(&read));
-}
-
-fn users(read: &roster::Read) -> Vec<User> {
-    read.roster.rows.iter().map(|r| r.user.clone()).collect()
 }
 
 // ------------------------------------------------------------------ C2
 
 #[test]
 fn c2_both_assigned_is_taken_as_inspections_with_a_warning() {
-    let read = roster::read(SEED_SAMPLE.as_bytes(), "s.csv");
+    let read = read(SEED_SAMPLE.as_bytes(), "s.csv");
     assert!(read.ok());
-    let ralf = &read.roster.rows[2];
-    assert_eq!(ralf.line, 4);
-    assert_eq!(ralf.user.held_license(), Some(LicenseType::Inspections));
-    assert_eq!(ralf.user.standard, Selector::Unassigned);
-    assert_eq!(ralf.inspections, Cell::Assigned);
+    let ralf = &users(&read)[2];
+    assert_eq!(read.listing.lines()[2], 4);
+    assert_eq!(ralf.held_license(), Some(LicenseType::Inspections));
+    assert_eq!(ralf.standard, Selector::Unassigned);
+    assert_eq!(ralf.inspections, Selector::Assigned);
     assert_eq!(read.warnings.len(), 1);
-    assert_eq!((read.warnings[0].line, read.warnings[0].column), (4, 78));
-    // Imported: two Inspections, one Standard.
-    let population = roster::import(&component(), None, None, &read.roster).unwrap().unwrap();
-    let count = |l| population.users.iter().filter(|u| u.held_license() == Some(l)).count();
+    assert!(read.warnings[0].starts_with("s.csv:4:78: warning: "), "{:?}", read.warnings);
+    // Loaded as an organisation: two Inspections, one Standard.
+    let state = read.listing.load(None, "org.json").unwrap();
+    let count = |l| state.users().iter().filter(|u| u.held_license() == Some(l)).count();
     assert_eq!((count(LicenseType::Standard), count(LicenseType::Inspections)), (1, 2));
 }
 
@@ -304,8 +355,8 @@ fn c3_quoted_fields_keep_their_columns_across_commas_quotes_and_line_breaks() {
     let file = format!(
         "{HEADER}\"a\",\"Ford, \"\"Matt\"\"\",\"m@x\",\"\",\"Assigned\"\n\"b\",\"Two\nLines\",\"b@x\",\"Nope\",\"\"\n\"c\",\"C\",\"c\"x\",\"\",\"\"\n"
     );
-    let read = roster::read(file.as_bytes(), "q.csv");
-    assert_eq!(read.roster.rows[0].user.name, "Ford, \"Matt\"");
+    let read = read(file.as_bytes(), "q.csv");
+    assert_eq!(users(&read)[0].name, "Ford, \"Matt\"");
     assert_eq!(
         messages(&read),
         vec![
@@ -318,17 +369,17 @@ fn c3_quoted_fields_keep_their_columns_across_commas_quotes_and_line_breaks() {
 
 #[test]
 fn reading_never_panics_on_any_prefix_or_damage() {
-    let sample = std::fs::read(root().join("examples/users.csv")).unwrap();
+    let sample = example("examples/users.csv");
     for end in 0..sample.len() {
-        let _ = roster::read(&sample[..end], "p.csv");
+        let _ = read(&sample[..end], "p.csv");
     }
     let mut damaged = sample.clone();
     for (i, b) in [0xff, b'"', b',', b'\n', b'\r', 0x00].iter().cycle().take(400).enumerate() {
         let at = (i * 7919) % damaged.len();
         damaged[at] = *b;
-        let _ = roster::read(&damaged, "d.csv");
+        let _ = read(&damaged, "d.csv");
     }
-    let read = roster::read(b"\"Id\",\"Full Name\"\xff", "u.csv");
+    let read = read(b"\"Id\",\"Full Name\"\xff", "u.csv");
     assert_eq!(messages(&read), vec!["u.csv:1:17: not UTF-8 text: save the file as CSV UTF-8"]);
 }
 
@@ -336,78 +387,79 @@ fn reading_never_panics_on_any_prefix_or_damage() {
 
 #[test]
 fn c4_import_is_all_or_nothing() {
-    let listing = roster::read(&std::fs::read(root().join("examples/users.csv")).unwrap(), "users.csv");
-    assert!(listing.ok());
-    let before = held(&users(&listing));
-    let settings = org(&std::fs::read_to_string(root().join("examples/org.json")).unwrap());
+    let listing = example("examples/users.csv");
+    let org_json = std::fs::read_to_string(root().join("examples/org.json")).unwrap();
+    for evaluator in [component(), Evaluator::Native] {
+        // Anna and Bob get Standard: 5 holders of 3 purchased. Nothing is applied.
+        let file = format!(
+            "{HEADER}\"3f1c2b7a-5d44-4e0b-9a61-0c8e2f7d9b10\",\"Anna Nowak\",\"\",\"Assigned\",\"\"\n\"7b9e4d21-0a3c-4f5e-8d17-6e2c1a9f3b42\",\"Bob Ziel\",\"\",\"Assigned\",\"\"\n"
+        );
+        let errors = import(&evaluator, Some(&org_json), &listing, file.as_bytes()).unwrap_err();
+        // Walking the imported population in order, Anna (line 2 of the file) is
+        // the fourth Standard holder: the first over.
+        assert_eq!(errors, vec!["import.csv:2:4: 5 standard licences assigned but 3 purchased (2 over)"]);
 
-    // Anna and Bob get Standard: 5 holders of 3 purchased. Nothing is applied.
-    let file = format!(
-        "{HEADER}\"3f1c2b7a-5d44-4e0b-9a61-0c8e2f7d9b10\",\"Anna Nowak\",\"\",\"Assigned\",\"\"\n\"7b9e4d21-0a3c-4f5e-8d17-6e2c1a9f3b42\",\"Bob Ziel\",\"\",\"Assigned\",\"\"\n"
-    );
-    let read = roster::read(file.as_bytes(), "import.csv");
-    assert!(read.ok());
-    let result =
-        roster::import(&component(), Some((&settings, "org.json")), Some(&listing.roster), &read.roster).unwrap();
-    let errors: Vec<String> = result.unwrap_err().iter().map(ToString::to_string).collect();
-    // Walking the imported population in order, Anna (line 2 of the file) is
-    // the fourth Standard holder: the first over.
-    assert_eq!(errors, vec!["import.csv:2:4: 5 standard licences assigned but 3 purchased (2 over)"]);
-    assert_eq!(held(&users(&listing)), before, "the listing is untouched");
+        // Freeing Ralf's and Gina's in the same file makes it fit: applied whole.
+        let file = format!(
+            "{file}\"1ac99e8f-824b-4b51-84ef-7ff55a555079\",\"Ralf Harper\",\"\",\"\",\"\"\n\"5c8a1e93-2b7f-4d06-a4e9-9f1d3c6b8e55\",\"Gina Lee\",\"\",\"\",\"\"\n"
+        );
+        let population = import(&evaluator, Some(&org_json), &listing, file.as_bytes()).unwrap();
+        let standard: Vec<&str> = population
+            .iter()
+            .filter(|u| u.held_license() == Some(LicenseType::Standard))
+            .map(|u| u.name.as_str())
+            .collect();
+        assert_eq!(standard, vec!["Pete Porter", "Anna Nowak", "Bob Ziel"]);
 
-    // Freeing Ralf's and Gina's in the same file makes it fit: applied whole.
-    let file = format!(
-        "{file}\"1ac99e8f-824b-4b51-84ef-7ff55a555079\",\"Ralf Harper\",\"\",\"\",\"\"\n\"5c8a1e93-2b7f-4d06-a4e9-9f1d3c6b8e55\",\"Gina Lee\",\"\",\"\",\"\"\n"
-    );
-    let read = roster::read(file.as_bytes(), "import.csv");
-    let population = roster::import(&component(), Some((&settings, "org.json")), Some(&listing.roster), &read.roster)
-        .unwrap()
-        .unwrap();
-    let standard: Vec<&str> = population
-        .users
-        .iter()
-        .filter(|u| u.held_license() == Some(LicenseType::Standard))
-        .map(|u| u.name.as_str())
-        .collect();
-    assert_eq!(standard, vec!["Pete Porter", "Anna Nowak", "Bob Ziel"]);
+        // An empty cell leaves a red selector red; `Unassigned` makes it grey.
+        let file = format!("{HEADER}\"2e7d5c49-8f1b-4a3e-9c62-4b0a8e1d7f74\",\"Sam Block\",\"\",\"\",\"Unassigned\"\n");
+        let population = import(&evaluator, None, &listing, file.as_bytes()).unwrap();
+        let sam = population.iter().find(|u| u.name == "Sam Block").unwrap();
+        assert_eq!((sam.standard, sam.inspections), (Selector::Disabled, Selector::Unassigned));
 
-    // An empty cell leaves a red selector red; `Unassigned` makes it grey.
-    let file = format!("{HEADER}\"2e7d5c49-8f1b-4a3e-9c62-4b0a8e1d7f74\",\"Sam Block\",\"\",\"\",\"Unassigned\"\n");
-    let read = roster::read(file.as_bytes(), "import.csv");
-    let population = roster::import(&component(), None, Some(&listing.roster), &read.roster).unwrap().unwrap();
-    let sam = population.users.iter().find(|u| u.name == "Sam Block").unwrap();
-    assert_eq!((sam.standard, sam.inspections), (Selector::Disabled, Selector::Unassigned));
+        // An unknown Id changes nothing and is named.
+        let file = format!("{HEADER}\"nobody\",\"N\",\"\",\"Assigned\",\"\"\n");
+        let errors = import(&evaluator, None, &listing, file.as_bytes()).unwrap_err();
+        assert_eq!(errors, vec!["import.csv:2:1: unknown Id `nobody`: no such user in users.csv"]);
+    }
 }
 
 #[test]
 fn c4_export_then_import_gives_back_the_same_licences() {
-    let listing = roster::read(&std::fs::read(root().join("examples/users.csv")).unwrap(), "users.csv");
-    let original = users(&listing);
+    let original = users(&read(&example("examples/users.csv"), "users.csv"));
+    let state = read(&example("examples/users.csv"), "users.csv").listing.load(None, "org.json").unwrap();
     // Export the licences, then import them onto a listing where everyone's
     // licences were changed: the original licences come back.
-    let mut exported = Vec::new();
-    roster::write_licenses(&mut exported, &original).unwrap();
-    let file = roster::read(&exported, "export.csv");
+    let exported = listing::write_licenses(&state, 0, u32::MAX);
+    let file = read(exported.as_bytes(), "export.csv");
     assert!(file.ok() && file.warnings.is_empty(), "{:?}", messages(&file));
-    assert!(text(&exported).lines().all(|l| l.starts_with('"') && l.ends_with('"')), "every field quoted");
-    let mut scrambled = listing.roster.clone();
-    for row in &mut scrambled.rows {
-        row.user.standard =
-            if row.user.standard == Selector::Disabled { Selector::Disabled } else { Selector::Unassigned };
-        row.user.inspections = Selector::Unassigned;
+    assert!(exported.lines().all(|l| l.starts_with('"') && l.ends_with('"')), "every field quoted");
+    let mut scrambled = original.clone();
+    for u in &mut scrambled {
+        u.standard = if u.standard == Selector::Disabled { Selector::Disabled } else { Selector::Unassigned };
+        u.inspections = Selector::Unassigned;
     }
-    scrambled.rows[0].user.standard = Selector::Assigned;
-    let settings = org(&std::fs::read_to_string(root().join("examples/org.json")).unwrap());
-    let back =
-        roster::import(&component(), Some((&settings, "org.json")), Some(&scrambled), &file.roster).unwrap().unwrap();
-    assert_eq!(held(&back.users), held(&original));
+    scrambled[0].standard = Selector::Assigned;
+    let scrambled = turnstile_policy::state::State::load(turnstile_policy::model::OrgState {
+        settings: Settings { licenses: turnstile_policy::model::Licenses { standard: 9, inspections: 9, external: false }, ..Settings::default() },
+        users: scrambled,
+        groups: vec![],
+        sessions: vec![],
+    })
+    .unwrap();
+    let scrambled_listing = listing::write_listing(&scrambled, 0, u32::MAX);
+    let org_json = std::fs::read_to_string(root().join("examples/org.json")).unwrap();
+    let back = import(&component(), Some(&org_json), scrambled_listing.as_bytes(), exported.as_bytes()).unwrap();
+    assert_eq!(held(&back), held(&original));
 
     // The users listing round-trips every selector and column.
-    let mut listed = Vec::new();
-    roster::write_listing(&mut listed, &original).unwrap();
-    let again = roster::read(&listed, "listing.csv");
+    let listed = listing::write_listing(&state, 0, u32::MAX);
+    let again = read(listed.as_bytes(), "listing.csv");
     assert!(again.ok() && again.warnings.is_empty());
     assert_eq!(users(&again), original);
+    // Pages join up: the header once, then every user.
+    let paged: String = (0..original.len() as u32).step_by(4).map(|first| listing::write_listing(&state, first, 4)).collect();
+    assert_eq!(paged, listed);
 }
 
 // ------------------------------------------------------------------ what-if
@@ -487,35 +539,37 @@ fn what_if_worked_by_hand_turning_on_auto_assign_and_auto_free() {
 
 #[test]
 fn what_if_the_component_and_the_native_rules_agree_and_nothing_changes_without_set() {
-    let listing = roster::read(&std::fs::read(root().join("examples/users.csv")).unwrap(), "users.csv");
     let settings = org(&std::fs::read_to_string(root().join("examples/org.json")).unwrap());
     let mut after = settings.clone();
     after.auto_assign = true;
     after.licenses.standard = 4;
+    let host = |s: &Settings| -> turnstile::model::Settings { postcard::from_bytes(&postcard::to_allocvec(s).unwrap()).unwrap() };
+    let path = root().join("examples/users.csv");
     let question = |after: &Settings| whatif::Question {
+        users: &path,
         source: "users.csv".into(),
-        users: users(&listing),
-        lines: listing.roster.rows.iter().map(|r| r.line).collect(),
         org_source: "org.json".into(),
-        before: settings.clone(),
-        after: after.clone(),
+        before: host(&settings),
+        after: host(after),
         changes: vec![],
         at: parse_rfc3339(AT).unwrap(),
     };
-    let hidden = ProgressBar::hidden();
-    let a = whatif::evaluate(&component(), question(&after), true, &hidden).unwrap();
-    let b = whatif::evaluate(&Evaluator::Native, question(&after), true, &hidden).unwrap();
+    let quiet = |_| {};
+    let mut a = whatif::evaluate(&component(), question(&after), &quiet).unwrap();
+    let mut b = whatif::evaluate(&Evaluator::Native, question(&after), &quiet).unwrap();
     assert_eq!(a.before, b.before);
     assert_eq!(a.after, b.after);
-    assert_eq!(a.after_users, b.after_users);
+    let (mut la, mut lb) = (Vec::new(), Vec::new());
+    a.write_after_listing(&mut la).unwrap();
+    b.write_after_listing(&mut lb).unwrap();
+    assert_eq!(la, lb, "the after-states are the same");
     // One free Standard: Anna (row 4) takes it by L6; nobody is freed, so
     // Ralf keeps his; Bob and Roland find none (L8).
     let rules: Vec<&str> = a.after.iter().map(|o| a.rule(o)).collect();
     assert_eq!(rules, vec!["L3", "L4", "L6", "L8", "L4", "L8", "L5", "L4", "L2"]);
 
-    let same = whatif::evaluate(&component(), question(&settings), false, &hidden).unwrap();
-    assert_eq!(same.changed().count(), 0);
-    assert!(same.after_users.is_none());
+    let same = whatif::evaluate(&component(), question(&settings), &quiet).unwrap();
+    assert_eq!(same.comparison.changed.len(), 0);
 }
 
 #[test]
@@ -547,18 +601,17 @@ fn what_if_out_users_is_a_listing_check_accepts_and_that_imports_back_to_the_sam
     assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
     assert_eq!(text(&check.stderr), "", "no warnings for our own output");
 
-    let written = roster::read(&std::fs::read(out_users.path()).unwrap(), "after.csv");
-    let listing = roster::read(&std::fs::read(root().join("examples/users.csv")).unwrap(), "users.csv");
-    let imported = roster::import(&component(), None, Some(&listing.roster), &written.roster).unwrap().unwrap();
-    let names =
-        |l| imported.users.iter().filter(|u| u.held_license() == Some(l)).map(|u| u.name.clone()).collect::<Vec<_>>();
+    let written = std::fs::read(out_users.path()).unwrap();
+    let imported = import(&component(), None, &example("examples/users.csv"), &written).unwrap();
+    let names = |l| imported.iter().filter(|u| u.held_license() == Some(l)).map(|u| u.name.clone()).collect::<Vec<_>>();
     assert_eq!(names(LicenseType::Standard), ["Pete Porter", "Anna Nowak", "Gina Lee"]);
     assert_eq!(names(LicenseType::Inspections), ["Matt Ford"]);
-    assert_eq!(held(&imported.users), held(&users(&written)));
+    let written = users(&read(&written, "after.csv"));
+    assert_eq!(held(&imported), held(&written));
     // The after-state carries the syncs: Anna's licence was assigned and touched at --at.
-    let anna = written.roster.rows.iter().find(|r| r.user.name == "Anna Nowak").unwrap();
-    assert_eq!(anna.user.assigned_at, parse_rfc3339(AT).ok());
-    assert_eq!(anna.user.last_sync, parse_rfc3339(AT).ok());
+    let anna = written.iter().find(|u| u.name == "Anna Nowak").unwrap();
+    assert_eq!(anna.assigned_at, parse_rfc3339(AT).ok());
+    assert_eq!(anna.last_sync, parse_rfc3339(AT).ok());
 }
 
 #[test]

@@ -103,6 +103,31 @@ impl Org {
         self.state.snapshot()
     }
 
+    /// What the organisation uses at `at` (O2).
+    pub fn usage(&self, at: Instant) -> model::Usage {
+        crate::organisation::usage(&self.state, at)
+    }
+
+    /// A page of users by position: from `first`, `count` of them (fewer at the end).
+    pub fn users(&self, first: u32, count: u32) -> Vec<model::User> {
+        let users = self.state.users();
+        let end = first.saturating_add(count).min(users.len() as u32);
+        (first..end).map(|i| users.get(UserIx(i)).record.to_user()).collect()
+    }
+
+    /// The id and name of the users at `positions` (positions past the end are left out).
+    pub fn user_names(&self, positions: &[u32]) -> Vec<model::UserName> {
+        let users = self.state.users();
+        positions
+            .iter()
+            .filter(|&&i| (i as usize) < users.len())
+            .map(|&i| {
+                let u = users.get(UserIx(i));
+                model::UserName { id: u.id().to_string(), name: u.name().to_string() }
+            })
+            .collect()
+    }
+
     pub fn state(&self) -> &State {
         &self.state
     }

@@ -33,9 +33,14 @@ pub mod calendar;
 pub mod decision;
 pub mod engine;
 pub mod features;
+mod holders;
+pub mod json;
 pub mod licensing;
+pub mod listing;
 pub mod model;
 pub mod numbers;
+pub mod organisation;
+pub mod scenario;
 pub mod seats;
 pub mod state;
 pub mod users;
@@ -44,3 +49,11 @@ pub mod users;
 mod component;
 
 pub use engine::{Org, Outcome};
+
+/// The edition of `docs/rules.md` this crate decides by.
+pub const RULES_EDITION: &str = "1";
+
+/// Which rules this build decides by: the crate's version and the rules' edition.
+pub fn info() -> model::PolicyInfo {
+    model::PolicyInfo { version: env!("CARGO_PKG_VERSION").to_string(), rules: RULES_EDITION.to_string() }
+}

@@ -5,12 +5,13 @@
 
 pub use crate::exports::turnstile::policy::engine::{
     AccountState, ActivityAt, ActivityEvent, AppToggleEvent, AppToggles, Assignment, CallEvent,
-    Channel, Code, CountryFilter, CreateUserEvent, Decision, Direction, EffectiveConfig, Effect,
+    Channel, Code, CountryFilter, CreateUserEvent, Decision, Diagnostic, Direction, EffectiveConfig, Effect,
     Event, EventKind, FeatureSet, Features, GrantedLicense, Group, GroupAction, GroupKind,
-    Instant, LicenseChange, LicenseEvent, LicenseType, Licenses, OrgState, PasswordEvent, Plan,
-    Problem, SaveFeaturesEvent, Selector, Session, Settings, SmsEvent, StateChange, SyncEvent,
-    User, UserAction, UserAppToggles, UserConfig, UserFeatures, UserInstant,
+    Instant, LicenseChange, LicenseEvent, LicenseType, LicenseUsage, Licenses, OrgState, PasswordEvent, Plan,
+    PolicyInfo, Problem, SaveFeaturesEvent, Selector, Session, Settings, Severity, SmsEvent, StateChange, SyncEvent,
+    Usage, User, UserAction, UserAppToggles, UserConfig, UserFeatures, UserInstant, UserName,
 };
+pub use crate::exports::turnstile::policy::scenario::Scenario;
 
 /// Seconds in a day and in a minute, for the day- and minute-valued settings.
 pub const DAY: Instant = 86_400;

@@ -11,7 +11,7 @@
 //! interned once. Groups are few and kept as the contract's records, with an
 //! index by id so that no group operation is worse than linear.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use rustc_hash::FxBuildHasher;
 
@@ -20,7 +20,8 @@ use crate::model::{
     self, AccountState, Group, GroupKind, Instant, LicenseType, Named, OrgState, POSITION_GROUP, Problem, Selector,
     Session, Settings, User,
 };
-use crate::users::{Core, Id, Profile, Record, UserIx, UserRef, Users};
+use crate::holders::Holders;
+use crate::users::{Core, Profile, Record, UserIx, UserRef, Users};
 
 /// An open panel session (S3–S5); at most one per user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,14 +36,45 @@ pub struct State {
     settings: Settings,
     users: Users,
     groups: Groups,
-    sessions: BTreeMap<UserIx, OpenSession>,
+    sessions: Sessions,
     /// Users holding each licence type (by [`LicenseType::index`]).
     assigned: [u32; 2],
     /// Holders of each type that auto-free may consider, oldest inactivity
-    /// first, ties by smallest id (L7). The ids are the interned ones.
-    holders: [BTreeSet<(Instant, Id)>; 2],
+    /// first, ties by smallest id (L7).
+    holders: [Holders; 2],
     /// Accounts in the `active` state (S1).
     active: u32,
+}
+
+/// The open sessions, by user position (few: people logged in to the panel).
+#[derive(Debug, Clone, Default)]
+struct Sessions(Vec<(UserIx, OpenSession)>);
+
+impl Sessions {
+    fn find(&self, user: UserIx) -> Result<usize, usize> {
+        self.0.binary_search_by_key(&user, |(u, _)| *u)
+    }
+
+    fn get(&self, user: UserIx) -> Option<&OpenSession> {
+        self.find(user).ok().map(|i| &self.0[i].1)
+    }
+
+    fn contains(&self, user: UserIx) -> bool {
+        self.find(user).is_ok()
+    }
+
+    /// Sets or clears `user`'s session; the one it had before.
+    fn set(&mut self, user: UserIx, session: Option<OpenSession>) -> Option<OpenSession> {
+        match (self.find(user), session) {
+            (Ok(i), Some(s)) => Some(std::mem::replace(&mut self.0[i].1, s)),
+            (Ok(i), None) => Some(self.0.remove(i).1),
+            (Err(i), Some(s)) => {
+                self.0.insert(i, (user, s));
+                None
+            }
+            (Err(_), None) => None,
+        }
+    }
 }
 
 /// The organisation's groups, in the order they were given, with an index.
@@ -106,29 +138,37 @@ pub struct Loader {
     state: State,
     /// The groups as given, duplicates included (checked once all are known).
     groups: Vec<Group>,
-    problems: Vec<(Order, Problem)>,
+    /// Problems with the settings.
+    settings_problems: Vec<Problem>,
+    /// Refused users: each one's position and problems, in order.
+    refused: Vec<(u32, Vec<Problem>)>,
     users_seen: u32,
     /// Each stored user's position among the users given, once one was refused.
     positions: Option<Vec<u32>>,
     sessions: Vec<Session>,
 }
 
-/// Where a problem sorts: part, position within it, check within that.
-type Order = (u8, u32, u32);
-
 impl Loader {
     pub fn new(settings: Settings) -> Loader {
-        let problems = check_settings(&settings).into_iter().enumerate().map(|(k, p)| ((0, 0, k as u32), p)).collect();
+        let settings_problems = check_settings(&settings);
         let state = State {
             settings,
             users: Users::default(),
             groups: Groups::default(),
-            sessions: BTreeMap::new(),
+            sessions: Sessions::default(),
             assigned: [0, 0],
-            holders: [BTreeSet::new(), BTreeSet::new()],
+            holders: [Holders::default(), Holders::default()],
             active: 0,
         };
-        Loader { state, groups: Vec::new(), problems, users_seen: 0, positions: None, sessions: Vec::new() }
+        Loader {
+            state,
+            groups: Vec::new(),
+            settings_problems,
+            refused: Vec::new(),
+            users_seen: 0,
+            positions: None,
+            sessions: Vec::new(),
+        }
     }
 
     /// Expects about `users` more users (so the vectors grow once).
@@ -168,7 +208,7 @@ impl Loader {
         }
         // A refused user's groups are checked now, against the groups given so far.
         problems.extend(self.state.check_user_groups(UserRef { ix: UserIx(u32::MAX), record: &record }, &field));
-        self.problems.extend(problems.into_iter().enumerate().map(|(k, p)| ((2, position, k as u32), p)));
+        self.refused.push((position, problems));
         if self.positions.is_none() {
             self.positions = Some((0..self.state.users.len() as u32).collect());
         }
@@ -179,7 +219,13 @@ impl Loader {
     }
 
     /// The state, or every problem found.
-    pub fn finish(mut self) -> Result<State, Vec<Problem>> {
+    pub fn finish(self) -> Result<State, Vec<Problem>> {
+        self.finish_with(Vec::new()).map_err(|(problems, _)| problems)
+    }
+
+    /// [`Loader::finish`] with `more` problems found about the users; on
+    /// failure the state built so far comes back with the problems.
+    fn finish_with(mut self, more: Vec<Problem>) -> Result<State, (Vec<Problem>, State)> {
         // The built-in Position group exists in every organisation (A2).
         if self.state.groups.get(POSITION_GROUP).is_none() {
             let position =
@@ -187,25 +233,27 @@ impl Loader {
             self.state.groups.push(position.clone());
             self.groups.push(position);
         }
-        let mut problems = std::mem::take(&mut self.problems);
-        for (i, p) in check_groups(&self.groups) {
-            problems.push(((1, i, 0), p));
-        }
+        // In the order of the parts: settings, groups, each user, counts, sessions.
+        let mut problems = std::mem::take(&mut self.settings_problems);
+        problems.extend(check_groups(&self.groups));
+        problems.extend(more);
+        // Refused users' problems and the others' group problems, by position.
+        let mut refused = std::mem::take(&mut self.refused).into_iter().peekable();
         for u in self.state.users.iter() {
             let position = self.positions.as_ref().map_or(u.ix.0, |p| p[u.ix.index()]);
-            let found = self.state.check_user_groups(u, &format!("users[{position}]"));
-            problems.extend(found.into_iter().enumerate().map(|(k, p)| ((2, position, 100 + k as u32), p)));
+            while let Some((_, found)) = refused.next_if(|(at, _)| *at < position) {
+                problems.extend(found);
+            }
+            problems.extend(self.state.check_user_groups(u, &format!("users[{position}]")));
         }
-        for p in self.state.check_counts("users") {
-            problems.push(((3, 0, 0), p));
-        }
+        problems.extend(refused.flat_map(|(_, found)| found));
+        problems.extend(self.state.check_counts("users"));
         for (i, session) in self.sessions.into_iter().enumerate() {
             let field = format!("sessions[{i}]");
-            let order = (4, i as u32, 0);
             match self.state.users.find(&session.user) {
-                None => problems.push((order, problem(field, format!("unknown user `{}`", session.user)))),
-                Some(ix) if self.state.sessions.contains_key(&ix) => {
-                    problems.push((order, problem(field, format!("user `{}` already has a session", session.user))))
+                None => problems.push(problem(field, format!("unknown user `{}`", session.user))),
+                Some(ix) if self.state.sessions.contains(ix) => {
+                    problems.push(problem(field, format!("user `{}` already has a session", session.user)))
                 }
                 Some(ix) => {
                     let open = OpenSession {
@@ -213,15 +261,11 @@ impl Loader {
                         last_activity: session.last_activity,
                         tab_open: session.tab_open,
                     };
-                    self.state.sessions.insert(ix, open);
+                    self.state.sessions.set(ix, Some(open));
                 }
             }
         }
-        if problems.is_empty() {
-            return Ok(self.state);
-        }
-        problems.sort_by_key(|(order, _)| *order);
-        Err(problems.into_iter().map(|(_, p)| p).collect())
+        if problems.is_empty() { Ok(self.state) } else { Err((problems, self.state)) }
     }
 }
 
@@ -238,12 +282,40 @@ impl State {
         loader.finish()
     }
 
+    /// A state of `users` already stored (a listing's), under `settings`:
+    /// the checks of [`State::load`], the users handed back with the problems.
+    pub fn from_users(settings: Settings, users: Users) -> Result<State, (Vec<Problem>, Users)> {
+        let mut loader = Loader::new(settings);
+        loader.state.users = users;
+        let mut problems = Vec::new();
+        for i in 0..loader.state.users.len() {
+            let ix = UserIx(i as u32);
+            let u = loader.state.users.get(ix);
+            if u.id().is_empty() {
+                problems.push(problem(format!("users[{i}].id"), "a user needs an id"));
+            }
+            if u.standard == Selector::Assigned && u.inspections == Selector::Assigned {
+                problems.push(problem(
+                    format!("users[{i}]"),
+                    "both standard and inspections are assigned; a user holds one licence type at most",
+                ));
+            }
+            loader.state.index(ix);
+        }
+        loader.users_seen = loader.state.users.len() as u32;
+        match loader.finish_with(problems) {
+            Ok(state) => Ok(state),
+            Err((problems, state)) => Err((problems, state.users)),
+        }
+    }
+
     /// The whole state, in the order it was loaded (new users last).
     pub fn snapshot(&self) -> OrgState {
         let mut sessions: Vec<Session> = self
             .sessions
+            .0
             .iter()
-            .map(|(&ix, s)| Session {
+            .map(|&(ix, s)| Session {
                 user: self.users.get(ix).id().to_string(),
                 login_at: s.login_at,
                 last_activity: s.last_activity,
@@ -282,7 +354,12 @@ impl State {
     }
 
     pub fn session(&self, user: UserIx) -> Option<&OpenSession> {
-        self.sessions.get(&user)
+        self.sessions.get(user)
+    }
+
+    /// Every open session, by user position.
+    pub fn sessions(&self) -> impl Iterator<Item = (UserIx, &OpenSession)> {
+        self.sessions.0.iter().map(|(ix, s)| (*ix, s))
     }
 
     /// Whether `group` is `ancestor` itself or one of its subgroups, at any
@@ -311,14 +388,15 @@ impl State {
         // Depth first, children before their parent, without recursion (a
         // chain of groups may be deep); `seen` keeps a bad state from looping.
         let mut out = Vec::new();
-        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        let mut seen = vec![false; self.groups.list.len()];
         let mut stack: Vec<(&str, usize)> = vec![(group, 0)];
         while let Some((id, next)) = stack.pop() {
             let kids = children.get(id).map_or(&[][..], Vec::as_slice);
             match kids.get(next) {
                 Some(kid) => {
                     stack.push((id, next + 1));
-                    if seen.insert(&kid.id) {
+                    let i = self.groups.index.get(&kid.id).copied().unwrap_or(0);
+                    if !std::mem::replace(&mut seen[i], true) {
                         stack.push((&kid.id, 0));
                     }
                 }
@@ -337,9 +415,14 @@ impl State {
     /// group (A3: membership of a subgroup counts as membership of its
     /// parent), in the order of `users`.
     pub fn members(&self, group: &str) -> Vec<UserRef<'_>> {
-        let mut ids: BTreeSet<&str> = self.subgroups(group).into_iter().map(|g| g.id.as_str()).collect();
-        ids.insert(group);
-        let within = |id: &str| ids.contains(id);
+        // Membership by group position: a flag per group.
+        let mut inside = vec![false; self.groups.list.len()];
+        for g in self.subgroups(group).into_iter().map(|g| g.id.as_str()).chain([group]) {
+            if let Some(&i) = self.groups.index.get(g) {
+                inside[i] = true;
+            }
+        }
+        let within = |id: &str| self.groups.index.get(id).is_some_and(|&i| inside[i]);
         self.users
             .iter()
             .filter(|u| u.permission_group().is_some_and(within) || u.groups().iter().any(|g| within(g)))
@@ -369,11 +452,8 @@ impl State {
     /// The holder of `license` with the oldest inactivity instant, if that
     /// instant is at or before `cutoff` (ties: smallest id). Logarithmic.
     pub fn oldest_inactive_holder(&self, license: LicenseType, cutoff: Instant) -> Option<UserRef<'_>> {
-        let (since, id) = self.holders[license.index()].first()?;
-        if *since > cutoff {
-            return None;
-        }
-        self.user(id)
+        let (since, ix) = self.holders[license.index()].first()?;
+        (since <= cutoff).then(|| self.users.get(ix))
     }
 
     // ------------------------------------------------------------ changing
@@ -444,7 +524,7 @@ impl State {
             }),
             &Effect::StartSession { user, at } => {
                 self.require(user)?;
-                if self.sessions.contains_key(&user) {
+                if self.sessions.contains(user) {
                     return Err(format!("user `{}` already has a session", self.users.get(user).id()));
                 }
                 let session = OpenSession { login_at: at, last_activity: at, tab_open: true };
@@ -453,7 +533,7 @@ impl State {
             }
             &Effect::EndSession { user } => {
                 self.require(user)?;
-                if !self.sessions.contains_key(&user) {
+                if !self.sessions.contains(user) {
                     return Err(format!("user `{}` has no session to end", self.users.get(user).id()));
                 }
                 self.set_session(user, None, undo);
@@ -461,7 +541,7 @@ impl State {
             }
             &Effect::RecordActivity { user, at, tab_open } => {
                 self.require(user)?;
-                let Some(session) = self.sessions.get(&user).copied() else {
+                let Some(session) = self.sessions.get(user).copied() else {
                     return Err(format!("user `{}` has no session", self.users.get(user).id()));
                 };
                 self.set_session(user, Some(OpenSession { last_activity: at, tab_open, ..session }), undo);
@@ -596,10 +676,7 @@ impl State {
     }
 
     fn set_session(&mut self, user: UserIx, session: Option<OpenSession>, undo: &mut Vec<Undo>) {
-        let old = match session {
-            Some(s) => self.sessions.insert(user, s),
-            None => self.sessions.remove(&user),
-        };
+        let old = self.sessions.set(user, session);
         undo.push(Undo::Session(user, old));
     }
 
@@ -621,14 +698,9 @@ impl State {
                     self.unindex(ix);
                     self.users.pop();
                 }
-                Undo::Session(user, old) => match old {
-                    Some(s) => {
-                        self.sessions.insert(user, s);
-                    }
-                    None => {
-                        self.sessions.remove(&user);
-                    }
-                },
+                Undo::Session(user, old) => {
+                    self.sessions.set(user, old);
+                }
                 Undo::Settings(old) => self.settings = *old,
                 Undo::Group(pos, group) => self.groups.insert(pos, group),
             }
@@ -641,7 +713,7 @@ impl State {
         if let Some(license) = user.held_license() {
             self.assigned[license.index()] += 1;
             if let Some(since) = user.inactivity_instant() {
-                self.holders[license.index()].insert((since, user.record.id.clone()));
+                self.holders[license.index()].insert(&self.users, since, ix);
             }
         }
         if user.account == AccountState::Active {
@@ -654,8 +726,8 @@ impl State {
         let user = self.users.get(ix);
         if let Some(license) = user.held_license() {
             self.assigned[license.index()] -= 1;
-            if let Some(since) = user.inactivity_instant() {
-                self.holders[license.index()].remove(&(since, user.record.id.clone()));
+            if user.inactivity_instant().is_some() {
+                self.holders[license.index()].remove(&self.users, ix);
             }
         }
         if user.account == AccountState::Active {
@@ -740,9 +812,9 @@ impl State {
 
 fn check_settings(settings: &Settings) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let mut names: BTreeSet<&str> = BTreeSet::new();
     for (i, plan) in settings.plans.iter().enumerate() {
-        if !names.insert(&plan.name) {
+        // Plans are few: a look back is enough.
+        if settings.plans[..i].iter().any(|p| p.name == plan.name) {
             problems.push(problem(format!("settings.plans[{i}].name"), format!("duplicate plan `{}`", plan.name)));
         }
     }
@@ -766,7 +838,7 @@ fn check_settings(settings: &Settings) -> Vec<Problem> {
 /// Groups: unique ids, known parents of the same kind, parent chains that
 /// end. Each problem comes with its group's position. Linear: every group's
 /// parent chain is walked once, remembering where walks ended.
-fn check_groups(groups: &[Group]) -> Vec<(u32, Problem)> {
+fn check_groups(groups: &[Group]) -> Vec<Problem> {
     let mut index: HashMap<&str, usize, FxBuildHasher> = HashMap::default();
     for (i, group) in groups.iter().enumerate() {
         index.entry(&group.id).or_insert(i);
@@ -799,20 +871,16 @@ fn check_groups(groups: &[Group]) -> Vec<(u32, Problem)> {
     }
     let mut problems = Vec::new();
     for (i, group) in groups.iter().enumerate() {
-        let at = i as u32;
         if index.get(group.id.as_str()) != Some(&i) {
-            problems.push((at, problem(format!("groups[{i}].id"), format!("duplicate group id `{}`", group.id))));
+            problems.push(problem(format!("groups[{i}].id"), format!("duplicate group id `{}`", group.id)));
         }
         let Some(parent) = &group.parent else { continue };
         match index.get(parent.as_str()).map(|&p| &groups[p]) {
-            None => problems.push((at, problem(format!("groups[{i}].parent"), format!("unknown group `{parent}`")))),
-            Some(p) if p.kind != group.kind => problems.push((
-                at,
-                problem(format!("groups[{i}].parent"), format!("`{parent}` is a group of another kind")),
-            )),
-            Some(_) if fate[i] == ENDLESS => {
-                problems.push((at, problem(format!("groups[{i}].parent"), "groups form a cycle")))
+            None => problems.push(problem(format!("groups[{i}].parent"), format!("unknown group `{parent}`"))),
+            Some(p) if p.kind != group.kind => {
+                problems.push(problem(format!("groups[{i}].parent"), format!("`{parent}` is a group of another kind")))
             }
+            Some(_) if fate[i] == ENDLESS => problems.push(problem(format!("groups[{i}].parent"), "groups form a cycle")),
             Some(_) => {}
         }
     }

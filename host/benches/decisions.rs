@@ -1,19 +1,25 @@
-//! Cost of one decision: the component (wasmtime) against the same rules
-//! compiled natively, and the cost of loading an organisation.
+//! What one decision, one load and one batch cost: the component on
+//! wasmtime side by side with the same rules compiled natively, and the
+//! licence reader against the csv crate merely parsing the same bytes.
 //!
-//! Run: `cargo bench -p turnstile --bench decisions` (release build). The
-//! figures in the README come from this. It is a plain bench binary: each
-//! measurement repeats a pure `decide` on a fixed state and reports the
-//! median of several rounds.
+//! Run: `cargo bench -p turnstile --bench decisions` (criterion; results in
+//! target/criterion). The README's performance table quotes these, with
+//! `examples/bench_whatif.rs` for whole processes.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
-use turnstile::{Evaluator, LoadedOrg, Policy};
-use turnstile_policy::model::{Channel, Event, EventKind, LicenseType, OrgState, Selector, Settings, SyncEvent, User};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use turnstile::{Evaluator, Instance, Options, OrgId, Policy};
+use turnstile_policy::listing::Listing;
+use turnstile_policy::model::{
+    Channel, Event, EventKind, Group, GroupKind, LicenseEvent, LicenseType, OrgState, Selector, Settings, SyncEvent,
+    User,
+};
 
 const T: i64 = 1_795_341_600; // 2026-11-22T10:00:00Z
 
+/// Half the users hold Standard, none free, with last syncs over a year:
+/// auto-free finds an inactive holder for every newcomer.
 fn organisation(users: usize) -> OrgState {
     let mut settings = Settings::default();
     settings.licenses.standard = (users / 2) as u32;
@@ -32,79 +38,163 @@ fn organisation(users: usize) -> OrgState {
     OrgState { settings, users, groups: Vec::new(), sessions: Vec::new() }
 }
 
+/// A value in the host's types (the same WIT, the same serde shape).
+fn host<A: serde::Serialize, B: serde::de::DeserializeOwned>(value: &A) -> B {
+    postcard::from_bytes(&postcard::to_allocvec(value).unwrap()).unwrap()
+}
+
 fn sync(user: &str) -> Event {
     Event { at: T, kind: EventKind::Sync(SyncEvent { user: user.into(), channel: Channel::Mobile }) }
 }
 
-/// Median time per call of `f` over `rounds` rounds of `calls` calls.
-fn per_call(rounds: usize, calls: usize, mut f: impl FnMut()) -> Duration {
-    let mut times: Vec<Duration> = (0..rounds)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..calls {
-                f();
-            }
-            start.elapsed() / calls as u32
-        })
-        .collect();
-    times.sort();
-    times[rounds / 2]
+fn component() -> Evaluator {
+    Evaluator::Component(Policy::embedded(&Options::default()).unwrap())
 }
 
-fn main() {
-    let policy = Policy::embedded().expect("the embedded component loads");
-    let component = Evaluator::Component(policy);
-    let native = Evaluator::Native;
+fn loaded(evaluator: &Evaluator, state: &OrgState) -> (Instance, OrgId) {
+    let mut instance = evaluator.instance().unwrap();
+    let org = instance.load(&host(state), "bench").unwrap();
+    (instance, org)
+}
+
+fn decide(c: &mut Criterion) {
     let state = organisation(1_000);
-    println!("{:<52} {:>12} {:>12}", "measurement", "component", "native");
-
-    let load = |e: &Evaluator| -> LoadedOrg { e.load(&state).unwrap().unwrap() };
-    let (mut c, mut n) = (load(&component), load(&native));
-    for (label, user) in [
-        ("decide: sync, licence held (L4)", "user-0000000"),
-        ("decide: sync, auto-free an inactive holder (L7)", "user-0000001"),
-    ] {
-        let event = sync(user);
-        let tc = per_call(7, 20_000, || {
-            black_box(c.decide(&event).unwrap());
-        });
-        let tn = per_call(7, 20_000, || {
-            black_box(n.decide(&event).unwrap());
-        });
-        println!("{label:<52} {:>10.2}µs {:>10.2}µs", micros(tc), micros(tn));
-    }
-    let event = Event {
+    let (mut instance, org) = loaded(&component(), &state);
+    let native = turnstile_policy::Org::load(state.clone()).unwrap();
+    let assign = Event {
         at: T,
-        kind: EventKind::Assign(turnstile_policy::model::LicenseEvent {
-            user: "user-0000003".into(),
-            license: LicenseType::Inspections,
-        }),
+        kind: EventKind::Assign(LicenseEvent { user: "user-0000003".into(), license: LicenseType::Inspections }),
     };
-    let tc = per_call(7, 20_000, || {
-        black_box(c.decide(&event).unwrap());
-    });
-    let tn = per_call(7, 20_000, || {
-        black_box(n.decide(&event).unwrap());
-    });
-    println!("{:<52} {:>10.2}µs {:>10.2}µs", "decide: admin assign (L10)", micros(tc), micros(tn));
+    let mut group = c.benchmark_group("decide");
+    for (name, event) in [
+        ("sync, licence held (L4)", sync("user-0000000")),
+        ("sync, auto-free an inactive holder (L7)", sync("user-0000001")),
+        ("admin assign (L10)", assign),
+    ] {
+        let wit: turnstile::model::Event = host(&event);
+        group.bench_with_input(BenchmarkId::new("component", name), &wit, |b, e| {
+            b.iter(|| black_box(instance.decide(org, e).unwrap()))
+        });
+        group.bench_with_input(BenchmarkId::new("native", name), &event, |b, e| b.iter(|| black_box(native.decide(e))));
+        // The rules alone, before the decision is spelled out for a host.
+        group.bench_with_input(BenchmarkId::new("native rules only", name), &event, |b, e| {
+            b.iter(|| black_box(native.judge(e)))
+        });
+    }
+    group.finish();
+}
 
+fn load(c: &mut Criterion) {
+    let mut group = c.benchmark_group("load");
+    group.sample_size(10);
+    let evaluator = component();
     for users in [1_000, 100_000] {
         let state = organisation(users);
-        let tc = per_call(3, 1, || {
-            black_box(component.load(&state).unwrap().unwrap());
+        let wit: turnstile::model::OrgState = host(&state);
+        group.throughput(Throughput::Elements(users as u64));
+        let mut instance = evaluator.instance().unwrap();
+        group.bench_with_input(BenchmarkId::new("component", users), &wit, |b, s| {
+            b.iter(|| black_box(instance.load(s, "bench").unwrap()));
+            // A fresh store now and then, so memory doesn't pile up.
+            instance = evaluator.instance().unwrap();
         });
-        let tn = per_call(3, 1, || {
-            black_box(native.load(&state).unwrap().unwrap());
+        group.bench_with_input(BenchmarkId::new("native", users), &state, |b, s| {
+            b.iter(|| black_box(turnstile_policy::Org::load(s.clone()).unwrap()))
         });
-        let label = format!("load an organisation of {users} users");
-        println!("{label:<52} {:>10.2}ms {:>10.2}ms", millis(tc), millis(tn));
     }
+    group.finish();
 }
 
-fn micros(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e6
+/// One sync per user in position order: the what-if batch, per user.
+fn sync_batch(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sync-users");
+    group.sample_size(10);
+    let users = 100_000;
+    let state = organisation(users);
+    group.throughput(Throughput::Elements(users as u64));
+    let evaluator = component();
+    group.bench_function(BenchmarkId::new("component", users), |b| {
+        b.iter_batched(
+            || loaded(&evaluator, &state),
+            |(mut instance, org)| {
+                let mut first = 0;
+                while first < users as u32 {
+                    black_box(instance.sync_users(org, T, turnstile::model::Channel::Mobile, first, 65_536).unwrap());
+                    first += 65_536;
+                }
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.bench_function(BenchmarkId::new("native", users), |b| {
+        b.iter_batched(
+            || turnstile_policy::Org::load(state.clone()).unwrap(),
+            |mut org| black_box(org.sync_users(T, Channel::Mobile, 0, users as u32)),
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.finish();
 }
 
-fn millis(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
+/// A users listing of `n` rows, as gen_users writes them.
+fn listing(n: usize) -> Vec<u8> {
+    let mut out = String::from("\"Id\",\"Full Name\",\"Email\",\"Standard\",\"Inspections\",\"Last Sync\",\"Assigned At\",\"Temporary Since\",\"External\"\n");
+    for i in 0..n {
+        let cell = if i % 2 == 0 { "Assigned" } else { "" };
+        out.push_str(&format!(
+            "\"{i:08x}-0000-4000-8000-{i:012x}\",\"User {i}\",\"user{i}@example.com\",\"{cell}\",\"\",\"2026-08-01T09:00:00Z\",\"2025-01-01T00:00:00Z\",\"\",\"false\"\n"
+        ));
+    }
+    out.into_bytes()
 }
+
+/// The listing reader (C1-C3, every row a user) against the csv crate merely
+/// parsing the same bytes: the floor no reader can go under.
+fn csv(c: &mut Criterion) {
+    let mut group = c.benchmark_group("read listing");
+    group.sample_size(10);
+    for rows in [10_000, 100_000] {
+        let bytes = listing(rows);
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        group.bench_with_input(BenchmarkId::new("turnstile listing", rows), &bytes, |b, bytes| {
+            b.iter(|| black_box(Listing::read(bytes, "bench.csv")))
+        });
+        group.bench_with_input(BenchmarkId::new("csv crate parse only", rows), &bytes, |b, bytes| {
+            b.iter(|| {
+                let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(&bytes[..]);
+                let mut record = csv::ByteRecord::new();
+                let mut fields = 0;
+                while reader.read_byte_record(&mut record).unwrap() {
+                    fields += record.len();
+                }
+                black_box(fields)
+            })
+        });
+    }
+    group.finish();
+}
+
+/// Loading groups is linear: a chain of `n` groups, each the parent of the next.
+fn groups(c: &mut Criterion) {
+    let mut group = c.benchmark_group("load groups (chain)");
+    group.sample_size(10);
+    for n in [1_000, 10_000, 100_000] {
+        let groups: Vec<Group> = (0..n)
+            .map(|i| Group {
+                id: format!("g{i}"),
+                kind: GroupKind::User,
+                parent: (i > 0).then(|| format!("g{}", i - 1)),
+                permissions: Vec::new(),
+            })
+            .collect();
+        let state = OrgState { settings: Settings::default(), users: Vec::new(), groups, sessions: Vec::new() };
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &state, |b, s| {
+            b.iter(|| black_box(turnstile_policy::Org::load(s.clone()).unwrap()))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, decide, load, sync_batch, csv, groups);
+criterion_main!(benches);

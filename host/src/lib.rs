@@ -1,44 +1,53 @@
-//! Turnstile's Rust host: the policy component on wasmtime, scenario files,
-//! and the JSON lines the CLI prints.
+//! Turnstile's Rust host: the policy component on wasmtime, bounded and
+//! contained, and what the `turnstile` command line does with it.
+//!
+//! - [`Policy`]: the compiled component (embedded, or a file), cached
+//!   between runs, shared across threads; [`Limits`] bound every call.
+//! - [`Evaluator`] / [`Instance`]: where decisions are made, the component
+//!   or the natively linked rules, behind one interface over the contract's
+//!   types ([`model`], generated from `wit/policy.wit`).
+//! - [`Org`]: one organisation deciding one request at a time, a failure
+//!   contained to the call that failed.
+//! - [`run`], [`whatif`], [`licenses`]: scenarios, what-if questions and
+//!   licence files, as the CLI's commands use them.
 //!
 //! ```no_run
-//! use turnstile::{Evaluator, Policy, scenario};
+//! use turnstile::{Evaluator, Options, Policy};
 //!
+//! let evaluator = Evaluator::Component(Policy::embedded(&Options::default())?);
 //! let text = std::fs::read_to_string("examples/licensing.json")
 //!     .map_err(|e| turnstile::Error::input("examples/licensing.json", e))?;
-//! let scenario = scenario::parse(&text, "examples/licensing.json")?;
-//! let lines = turnstile::run(&Evaluator::Component(Policy::embedded()?), &scenario)?;
-//! for line in lines {
-//!     println!("{line}");
-//! }
+//! turnstile::run::run(&evaluator, &text, "examples/licensing.json", |_, line| {
+//!     match line {
+//!         Ok(line) => println!("{line}"),
+//!         Err(e) => eprintln!("{e}"),
+//!     }
+//!     std::ops::ControlFlow::Continue(())
+//! })?;
 //! # Ok::<(), turnstile::Error>(())
 //! ```
 
+pub mod cache;
 pub mod error;
+pub mod files;
+pub mod instance;
+pub mod licenses;
+pub mod org;
 pub mod policy;
-pub mod render;
-pub mod roster;
-pub mod scenario;
+pub mod run;
 pub mod whatif;
 
 pub use error::{Error, ErrorKind, Result};
-pub use policy::{Evaluator, LoadedOrg, Policy};
-pub use scenario::Scenario;
+pub use instance::{Evaluator, Instance, ListingId, OrgId};
+pub use org::Org;
+pub use policy::{Limits, Options, Policy};
+
+/// The contract's types, as the host speaks them (generated from the WIT).
+pub mod model {
+    pub use crate::policy::bindings::exports::turnstile::policy::engine::*;
+    pub use crate::policy::bindings::exports::turnstile::policy::listing::{Comparison, OutcomeCount};
+    pub use crate::policy::bindings::exports::turnstile::policy::scenario::Scenario;
+}
 
 /// How `check` and `what-if` name the organisation when no `--org` is given.
 pub const DEFAULT_ORG: &str = "the default organisation";
-
-/// Feeds a scenario's events in order, applying each decision's effects
-/// before the next event, and returns one JSON line per event.
-pub fn run(evaluator: &Evaluator, scenario: &Scenario) -> Result<Vec<String>> {
-    let mut org = match evaluator.load(&scenario.state)? {
-        Ok(org) => org,
-        Err(problems) => return Err(scenario.state_error(&problems)),
-    };
-    let mut lines = Vec::with_capacity(scenario.events.len());
-    for (i, event) in scenario.events.iter().enumerate() {
-        let decision = org.step(event)?;
-        lines.push(render::decision_line(i, event, &decision));
-    }
-    Ok(lines)
-}

@@ -1,190 +1,265 @@
-//! The policy component, loaded with wasmtime, and the native rules behind
-//! the same interface.
+//! The policy component on wasmtime: compiled once (and cached between
+//! runs), instantiated in a store of its own for each organisation, every
+//! call bounded by a deadline and every store by a memory cap.
 //!
-//! [`Policy`] is a compiled component (the embedded one, or `--policy FILE`);
-//! [`Evaluator`] picks the component or the natively linked rules, and
-//! [`LoadedOrg`] is one organisation's state inside either.
+//! [`Policy`] is the compiled component: cheap to clone and safe to share
+//! across threads. [`Policy::instantiate`] gives a [`Sandbox`], one store with
+//! the component in it; [`crate::Instance`] is the interface the rest of the
+//! host uses, over a sandbox or the natively linked rules.
 //!
-//! The component's bindings (`bindings::...`) and the native types
-//! (`turnstile_policy::model`) are generated from the same WIT, so they have
-//! the same serde shape: [`bridge`] moves values across by transcoding
-//! through postcard instead of a hand-written field-by-field copy.
+//! The sandbox (see `docs/sandbox.md`):
+//! - a wall-clock deadline on every call, through epoch interruption: a
+//!   ticker thread advances the engine's epoch every [`TICK`], and each call
+//!   may run for [`Limits::deadline`] worth of ticks;
+//! - a memory cap on each store ([`Limits::max_memory`]), through a resource
+//!   limiter that refuses growth past it and remembers that it did, so the
+//!   error names the limit rather than the trap it causes;
+//! - the data a call may hand back is bounded by the same cap (wasmtime's
+//!   hostcall fuel), so a large but legitimate value is not mistaken for an
+//!   attack.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
-use serde::{Serialize, de::DeserializeOwned};
-use turnstile_policy::model::{Decision, Effect, Event, OrgState, Problem};
-use wasmtime::component::{Component, Linker, ResourceAny};
-use wasmtime::{Config, Engine, Store};
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap};
 
+use crate::cache;
 use crate::error::{Error, Result};
 
-mod bindings {
+pub(crate) mod bindings {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "policy",
-        additional_derives: [serde::Serialize, serde::Deserialize],
+        additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
     });
 }
-
-use bindings::exports::turnstile::policy::engine as wit;
 
 /// The component built from `guest/` by `build.rs`.
 pub static EMBEDDED_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/turnstile.wasm"));
 
-/// A compiled policy component, ready to instantiate.
+/// How often the epoch advances: the resolution of deadlines.
+pub const TICK: Duration = Duration::from_millis(10);
+
+/// The bounds of every call into the component.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock time one call may take.
+    pub deadline: Duration,
+    /// Bytes of linear memory one store may grow to (and one call may hand back).
+    pub max_memory: usize,
+}
+
+impl Limits {
+    pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(10);
+    pub const DEFAULT_MAX_MEMORY: usize = 1 << 30;
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { deadline: Limits::DEFAULT_DEADLINE, max_memory: Limits::DEFAULT_MAX_MEMORY }
+    }
+}
+
+/// How a policy component is found and compiled.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub limits: Limits,
+    /// Keep compiled components between runs (see [`crate::cache`]).
+    pub cache: bool,
+    /// Refuse a component whose SHA-256 differs (hex).
+    pub expect_sha256: Option<String>,
+}
+
+/// A compiled policy component, ready to instantiate: cheap to clone, safe
+/// to share across threads.
+#[derive(Clone)]
 pub struct Policy {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     engine: Engine,
-    pre: bindings::PolicyPre<()>,
+    pre: bindings::PolicyPre<Host>,
+    limits: Limits,
+    name: String,
+    sha256: [u8; 32],
+    size: usize,
+}
+
+/// What a store carries: its memory limiter.
+pub struct Host {
+    limiter: Limiter,
+}
+
+/// Refuses memory growth past the cap and remembers that it did.
+struct Limiter {
+    max_memory: usize,
+    refused: Option<usize>,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.max_memory {
+            self.refused = Some(desired);
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 1_000_000)
+    }
 }
 
 impl Policy {
     /// The component embedded in this binary.
-    pub fn embedded() -> Result<Policy> {
-        Policy::from_bytes(EMBEDDED_COMPONENT, "the embedded policy component")
+    pub fn embedded(options: &Options) -> Result<Policy> {
+        Policy::from_bytes(EMBEDDED_COMPONENT, "the embedded policy component", options)
     }
 
     /// A component file, e.g. one written by `turnstile component --out`.
-    pub fn from_file(path: &Path) -> Result<Policy> {
+    pub fn from_file(path: &Path, options: &Options) -> Result<Policy> {
         let bytes = std::fs::read(path).map_err(|e| Error::input(path.display(), e))?;
-        Policy::from_bytes(&bytes, &path.display().to_string())
+        Policy::from_bytes(&bytes, &path.display().to_string(), options)
     }
 
-    /// `bytes` must be a component exporting `turnstile:policy/engine` with
-    /// the types this host was built against, and importing nothing.
-    pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Policy> {
+    /// `bytes` must be a component exporting this host's interfaces with the
+    /// types it was built against, and importing nothing.
+    pub fn from_bytes(bytes: &[u8], name: &str, options: &Options) -> Result<Policy> {
+        let sha256: [u8; 32] = Sha256::digest(bytes).into();
+        if let Some(expected) = &options.expect_sha256 {
+            let actual = cache::hex(&sha256);
+            if !actual.eq_ignore_ascii_case(expected.trim()) {
+                return Err(Error::input(name, format!("SHA-256 is {actual}, not the expected {expected}")));
+            }
+        }
         let mut config = Config::new();
-        config.wasm_component_model(true);
+        config.wasm_component_model(true).epoch_interruption(true);
         let engine = Engine::new(&config).map_err(|e| Error::policy(format!("starting wasmtime: {e}")))?;
-        let component = Component::new(&engine, bytes)
+        let component = compile(&engine, bytes, &sha256, options.cache)
             .map_err(|e| Error::input(name, format!("not a WebAssembly component: {e:#}")))?;
         let linker = Linker::new(&engine);
         let pre = linker
             .instantiate_pre(&component)
             .and_then(bindings::PolicyPre::new)
             .map_err(|e| Error::input(name, format!("not a compatible Turnstile policy component: {e:#}")))?;
-        Ok(Policy { engine, pre })
+        start_ticker(&engine);
+        let inner = Inner { engine, pre, limits: options.limits, name: name.to_string(), sha256, size: bytes.len() };
+        Ok(Policy { inner: Arc::new(inner) })
     }
 
-    /// Loads a state into a fresh instance. `Ok(Err(problems))` when the
-    /// state is inconsistent.
-    pub fn load(&self, state: &OrgState) -> Result<Result<ComponentOrg, Vec<Problem>>> {
-        let mut store = Store::new(&self.engine, ());
-        let instance = self.pre.instantiate(&mut store).map_err(trap)?;
-        let state: wit::OrgState = bridge(state)?;
-        let loaded = instance.turnstile_policy_engine().org().call_load(&mut store, &state).map_err(trap)?;
-        Ok(match loaded {
-            Ok(org) => Ok(ComponentOrg { store, instance, org }),
-            Err(problems) => Err(bridge(&problems)?),
-        })
-    }
-}
-
-/// One organisation inside its own component instance.
-///
-/// A trap poisons an instance: after an error from here, drop this value and
-/// load the state again.
-pub struct ComponentOrg {
-    store: Store<()>,
-    instance: bindings::Policy,
-    org: ResourceAny,
-}
-
-impl ComponentOrg {
-    pub fn decide(&mut self, event: &Event) -> Result<Decision> {
-        let event: wit::Event = bridge(event)?;
-        let (org, store, this) = self.parts();
-        let d = org.call_decide(store, this, &event).map_err(trap)?;
-        bridge(&d)
+    pub fn name(&self) -> &str {
+        &self.inner.name
     }
 
-    pub fn step(&mut self, event: &Event) -> Result<Decision> {
-        let event: wit::Event = bridge(event)?;
-        let (org, store, this) = self.parts();
-        let d = org.call_step(store, this, &event).map_err(trap)?;
-        bridge(&d)
+    /// The component's SHA-256, in hex.
+    pub fn sha256(&self) -> String {
+        cache::hex(&self.inner.sha256)
     }
 
-    pub fn apply(&mut self, effects: &[Effect]) -> Result<Result<(), Problem>> {
-        let effects: Vec<wit::Effect> = bridge(effects)?;
-        let (org, store, this) = self.parts();
-        let applied = org.call_apply(store, this, &effects).map_err(trap)?;
-        Ok(match applied {
-            Ok(()) => Ok(()),
-            Err(problem) => Err(bridge(&problem)?),
-        })
+    /// The component's size in bytes.
+    pub fn size(&self) -> usize {
+        self.inner.size
     }
 
-    pub fn snapshot(&mut self) -> Result<OrgState> {
-        let (org, store, this) = self.parts();
-        let state = org.call_snapshot(store, this).map_err(trap)?;
-        bridge(&state)
+    pub fn limits(&self) -> Limits {
+        self.inner.limits
     }
 
-    /// The resource's methods, the store to call them in, and this org.
-    fn parts(&mut self) -> (wit::GuestOrg<'_>, &mut Store<()>, ResourceAny) {
-        (self.instance.turnstile_policy_engine().org(), &mut self.store, self.org)
+    /// A new store with the component instantiated in it, bounded by the
+    /// policy's limits (instantiation included: a start function that loops
+    /// or grows memory forever is stopped too).
+    pub fn instantiate(&self) -> Result<Sandbox> {
+        let limits = self.inner.limits;
+        let host = Host { limiter: Limiter { max_memory: limits.max_memory, refused: None } };
+        let mut store = Store::new(&self.inner.engine, host);
+        store.limiter(|h| &mut h.limiter);
+        store.set_hostcall_fuel(limits.max_memory);
+        store.epoch_deadline_trap();
+        store.set_epoch_deadline(ticks(limits.deadline));
+        let bindings = self
+            .inner
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| failure(e, &store, limits, "starting the policy component"))?;
+        Ok(Sandbox { store, bindings, limits })
     }
 }
 
-/// Where decisions are made: the component (the product) or the same rules
-/// linked natively (for comparison, tests and benchmarks).
-pub enum Evaluator {
-    Component(Policy),
-    Native,
-}
-
-impl Evaluator {
-    pub fn load(&self, state: &OrgState) -> Result<Result<LoadedOrg, Vec<Problem>>> {
-        Ok(match self {
-            Evaluator::Component(policy) => policy.load(state)?.map(LoadedOrg::Component),
-            Evaluator::Native => turnstile_policy::Org::load(state.clone()).map(LoadedOrg::Native),
-        })
+/// Compiles `bytes`, through the cache when it is on.
+fn compile(engine: &Engine, bytes: &[u8], sha256: &[u8; 32], use_cache: bool) -> wasmtime::Result<Component> {
+    let Some(dir) = cache::directory().filter(|_| use_cache) else {
+        return Component::new(engine, bytes);
+    };
+    let path = cache::entry(&dir, engine, sha256);
+    match cache::load(engine, &path) {
+        Some(component) => Ok(component),
+        None => cache::compile_and_store(engine, bytes, &path),
     }
 }
 
-/// One organisation's state, in the component or native.
-pub enum LoadedOrg {
-    Component(ComponentOrg),
-    Native(turnstile_policy::Org),
-}
-
-impl LoadedOrg {
-    pub fn decide(&mut self, event: &Event) -> Result<Decision> {
-        match self {
-            LoadedOrg::Component(org) => org.decide(event),
-            LoadedOrg::Native(org) => Ok(org.decide(event)),
+/// Advances `engine`'s epoch every [`TICK`] while the engine lives (the
+/// thread holds only a weak reference, and stops when the engine is gone).
+fn start_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    let _ = std::thread::Builder::new().name("turnstile-epoch".into()).spawn(move || {
+        while let Some(engine) = weak.upgrade() {
+            engine.increment_epoch();
+            drop(engine);
+            std::thread::sleep(TICK);
         }
-    }
+    });
+}
 
-    pub fn step(&mut self, event: &Event) -> Result<Decision> {
-        match self {
-            LoadedOrg::Component(org) => org.step(event),
-            LoadedOrg::Native(org) => Ok(org.step(event)),
-        }
-    }
+fn ticks(deadline: Duration) -> u64 {
+    (deadline.as_millis() / TICK.as_millis()).max(1) as u64 + 1
+}
 
-    pub fn apply(&mut self, effects: &[Effect]) -> Result<Result<(), Problem>> {
-        match self {
-            LoadedOrg::Component(org) => org.apply(effects),
-            LoadedOrg::Native(org) => Ok(org.apply(effects)),
-        }
-    }
+/// One store with the component instantiated in it. A trap poisons it:
+/// after an error from a call, drop it and start again.
+pub struct Sandbox {
+    pub(crate) store: Store<Host>,
+    pub(crate) bindings: bindings::Policy,
+    limits: Limits,
+}
 
-    pub fn snapshot(&mut self) -> Result<OrgState> {
-        match self {
-            LoadedOrg::Component(org) => org.snapshot(),
-            LoadedOrg::Native(org) => Ok(org.snapshot()),
-        }
+impl Sandbox {
+    /// Calls into the component with a fresh deadline; `what` names the call
+    /// in errors ("deciding event 3 of org.json").
+    pub(crate) fn call<T>(
+        &mut self,
+        what: &str,
+        f: impl FnOnce(&mut Store<Host>, &bindings::Policy) -> wasmtime::Result<T>,
+    ) -> Result<T> {
+        self.store.set_epoch_deadline(ticks(self.limits.deadline));
+        f(&mut self.store, &self.bindings).map_err(|e| failure(e, &self.store, self.limits, what))
     }
 }
 
-/// Moves a value between the component's bindings and the native types.
-fn bridge<A: Serialize + ?Sized, B: DeserializeOwned>(value: &A) -> Result<B> {
-    let bytes = postcard::to_allocvec(value).map_err(|e| Error::policy(format!("encoding a value for the component: {e}")))?;
-    postcard::from_bytes(&bytes).map_err(|e| Error::policy(format!("decoding a value from the component: {e}")))
+/// An error from wasmtime as the host reports it: a breached limit names
+/// the limit and how to raise it; anything else is a defect of the component.
+fn failure(e: wasmtime::Error, store: &Store<Host>, limits: Limits, what: &str) -> Error {
+    if let Some(desired) = store.data().limiter.refused {
+        return Error::limit(format!(
+            "{what}: the policy component needed more than its memory limit of {} (it asked for {}); \
+             raise it with --max-memory",
+            megabytes(limits.max_memory),
+            megabytes(desired),
+        ));
+    }
+    if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+        return Error::limit(format!(
+            "{what}: the policy component ran past its deadline of {:.1} s per call; raise it with --deadline",
+            limits.deadline.as_secs_f64()
+        ));
+    }
+    let trap = e.downcast_ref::<Trap>().map_or_else(|| format!("{e:#}"), |t| t.to_string());
+    Error::policy(format!("{what}: the policy component failed ({trap})"))
 }
 
-fn trap(e: wasmtime::Error) -> Error {
-    Error::policy(format!("the policy component failed: {e:#}"))
+fn megabytes(bytes: usize) -> String {
+    format!("{} MiB", bytes.div_ceil(1 << 20))
 }

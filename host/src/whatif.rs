@@ -1,44 +1,41 @@
 //! What-if over a whole user population: "what happens to my users if I
-//! change this?", answered by the policy component before anything changes.
+//! change this?", answered by the policy before anything changes.
 //!
-//! The population (a users listing, see [`crate::roster`]) is loaded twice
-//! with one `org.load` each: under the organisation as given (before) and
-//! with the `--set` changes (after). In each, every user syncs once at the
-//! same instant, in the file's row order, through `step`, so each side keeps
-//! its own state and auto-assignment and auto-free play out as they would:
-//! an earlier row can take the last free licence, or free an inactive
-//! holder's licence, before a later row syncs. The host never decides: every
-//! outcome is a component decision, reduced to allow, code, licence and rule.
-//!
-//! Memory grows linearly: the users once on the host (moved, not copied,
-//! into each load), a few bytes of outcome per user and side, and the
-//! component's own state. Auto-free candidates come from the engine's
-//! ordered index (`State::oldest_inactive_holder`), never a rescan.
+//! The users listing is read once and streamed to two sides at the same
+//! time, each on its own thread in its own instance: the organisation as
+//! given (before) and with the `--set` changes (after). In each, the rows
+//! are loaded as an organisation, then every user syncs once at the same
+//! instant, in the file's row order, each decision applied before the next,
+//! so auto-assignment and auto-free play out as they would: an earlier row
+//! can take the last free licence, or free an inactive holder's licence,
+//! before a later row syncs. The host never decides: every outcome is the
+//! policy's, kept in six bytes per user and side; the report fetches ids and
+//! names only for the users whose outcome changes.
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::time::{Duration, Instant as Clock};
 
-use indicatif::ProgressBar;
-use serde_json::{Map, Value, json};
-use turnstile_policy::calendar::format_rfc3339;
-use turnstile_policy::model::{
-    Channel, Code, Event, EventKind, GrantedLicense, Instant, Named, OrgState, Settings, SyncEvent, User,
-};
+use turnstile_policy::listing::{Comparison, write_record};
+use turnstile_policy::model::Named;
 
 use crate::error::{Error, Result};
-use crate::policy::Evaluator;
-use crate::roster;
-use crate::scenario::OrgFile;
+use crate::files;
+use crate::instance::{Evaluator, Instance, OrgId};
+use crate::model::{Channel, Code, Diagnostic, GrantedLicense, Instant, Settings, Severity};
+
+/// Syncs decided per call into the policy.
+pub const BATCH: u32 = 1 << 16;
 
 /// The question: a population, the organisation before and after, and when.
-pub struct Question {
-    /// The users listing's name, for messages.
+pub struct Question<'a> {
+    /// The users listing.
+    pub users: &'a Path,
+    /// Its name, for messages and the report.
     pub source: String,
-    /// The users, in the file's row order.
-    pub users: Vec<User>,
-    /// The file line of each user.
-    pub lines: Vec<usize>,
-    /// Where the organisation came from (`--org` file, or "defaults").
+    /// Where the organisation came from (`--org` file, or the defaults).
     pub org_source: String,
     pub before: Settings,
     pub after: Settings,
@@ -48,7 +45,7 @@ pub struct Question {
     pub at: Instant,
 }
 
-/// What one sync decided, reduced to what the report compares.
+/// What one sync came to, as the report compares it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outcome {
     pub allow: bool,
@@ -58,17 +55,187 @@ pub struct Outcome {
     rule: u16,
 }
 
-/// Both sides' outcomes, one per user in row order.
+/// A step of the work, for a progress display.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    /// `before` or `after`.
+    pub side: &'static str,
+    /// `reading`, `loading` or `syncing`.
+    pub phase: &'static str,
+    pub done: u64,
+    pub total: u64,
+}
+
+/// Both sides' outcomes, one per user in row order, and what changed.
 pub struct Answer {
-    pub question: Question,
+    pub source: String,
+    pub org_source: String,
+    pub changes: Vec<String>,
+    pub at: Instant,
     pub before: Vec<Outcome>,
     pub after: Vec<Outcome>,
-    /// Rule names the outcomes refer to.
     rules: Vec<String>,
-    /// The after-state's users, when asked for (`--out-users`).
-    pub after_users: Option<Vec<User>>,
-    /// Wall time of each phase (`load before`, `syncs before`, ...), for benchmarks.
-    pub timings: Vec<(String, std::time::Duration)>,
+    /// The line each user's row starts on.
+    pub lines: Vec<u32>,
+    pub comparison: Comparison,
+    /// The listing's warnings (C1, C2).
+    pub warnings: Vec<Diagnostic>,
+    /// The after side's organisation: names for the report, the listing for `--out-users`.
+    after_side: (Instance, OrgId),
+    /// Wall time of each phase, for benchmarks.
+    pub timings: Vec<(String, Duration)>,
+}
+
+/// One side's work, done on its own thread.
+struct Side {
+    instance: Instance,
+    org: OrgId,
+    outcomes: Vec<Outcome>,
+    rules: Vec<String>,
+    lines: Vec<u32>,
+    warnings: Vec<Diagnostic>,
+    timings: Vec<(String, Duration)>,
+}
+
+/// Evaluates both sides at once; `progress` hears from both threads.
+pub fn evaluate(evaluator: &Evaluator, q: Question, progress: &(dyn Fn(Progress) + Sync)) -> Result<Answer> {
+    let started = Clock::now();
+    let total = std::fs::metadata(q.users).map(|m| m.len()).unwrap_or(0);
+    let after_source = format!("{} with --set", q.org_source);
+    let (before, after) = std::thread::scope(|scope| {
+        let (to_before, from_main_b) = sync_channel::<Arc<[u8]>>(4);
+        let (to_after, from_main_a) = sync_channel::<Arc<[u8]>>(4);
+        let q = &q;
+        let before = scope.spawn(move || side(evaluator, from_main_b, q, &q.before, &q.org_source, "before", progress));
+        let after = scope.spawn(|| side(evaluator, from_main_a, q, &q.after, &after_source, "after", progress));
+        let mut done = 0u64;
+        let read = files::stream(q.users, |chunk| {
+            let chunk: Arc<[u8]> = Arc::from(chunk);
+            done += chunk.len() as u64;
+            progress(Progress { side: "both", phase: "reading", done, total });
+            // A side that stopped (a bad listing) no longer listens.
+            let b = to_before.send(chunk.clone()).is_ok();
+            let a = to_after.send(chunk).is_ok();
+            Ok(a || b)
+        });
+        drop((to_before, to_after));
+        let (before, after) = (before.join(), after.join());
+        read.map(|()| (before, after))
+    })?;
+    let joined = |side: std::thread::Result<Result<Side>>| {
+        side.unwrap_or_else(|_| Err(Error::policy("a what-if side stopped unexpectedly")))
+    };
+    let (before, after) = (joined(before)?, joined(after)?);
+    let key = |o: &Outcome| (o.allow, native_code(o.code), o.license.map(native_license));
+    // Each side numbered the rules it met in its own order: one numbering for both.
+    let mut rules = before.rules;
+    let renumber: Vec<u16> = after.rules.iter().map(|r| intern(&mut rules, r)).collect();
+    let after_outcomes: Vec<Outcome> =
+        after.outcomes.iter().map(|o| Outcome { rule: renumber[usize::from(o.rule)], ..*o }).collect();
+    let comparison = turnstile_policy::listing::compare(&before.outcomes, &after_outcomes, key);
+    let mut timings = before.timings;
+    timings.extend(after.timings);
+    timings.push(("total".into(), started.elapsed()));
+    Ok(Answer {
+        source: q.source,
+        org_source: q.org_source,
+        changes: q.changes,
+        at: q.at,
+        before: before.outcomes,
+        after: after_outcomes,
+        rules,
+        lines: before.lines,
+        comparison,
+        warnings: before.warnings,
+        after_side: (after.instance, after.org),
+        timings,
+    })
+}
+
+/// The number of rule `name` in `rules`, added if new.
+fn intern(rules: &mut Vec<String>, name: &str) -> u16 {
+    match rules.iter().position(|r| r == name) {
+        Some(i) => i as u16,
+        None => {
+            rules.push(name.to_string());
+            (rules.len() - 1) as u16
+        }
+    }
+}
+
+fn side(
+    evaluator: &Evaluator,
+    chunks: Receiver<Arc<[u8]>>,
+    q: &Question,
+    settings: &Settings,
+    org_source: &str,
+    name: &'static str,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Side> {
+    let mut timings = Vec::new();
+    let mut clock = Clock::now();
+    let mut lap = |phase: &str, timings: &mut Vec<(String, Duration)>| {
+        timings.push((format!("{phase} {name}"), clock.elapsed()));
+        clock = Clock::now();
+    };
+    let mut instance = evaluator.instance()?;
+    let listing = instance.listing(&q.source)?;
+    let mut reading = true;
+    for chunk in chunks {
+        if reading {
+            reading = instance.feed(listing, &chunk)?;
+        }
+    }
+    let diagnostics = instance.finish(listing)?;
+    let (warnings, errors): (Vec<Diagnostic>, Vec<Diagnostic>) =
+        diagnostics.into_iter().partition(|d| d.severity != Severity::Error);
+    if !errors.is_empty() {
+        let lines: Vec<String> = errors.iter().map(|d| crate::error::Line(d).to_string()).collect();
+        return Err(Error::input(&q.source, format!("the users listing can't be used:\n{}", lines.join("\n"))));
+    }
+    let lines = instance.lines(listing)?;
+    lap("read", &mut timings);
+    progress(Progress { side: name, phase: "loading", done: 0, total: lines.len() as u64 });
+    let org = instance.load_listing(listing, Some(settings), org_source).map_err(|e| {
+        let mut message = format!("the users can't be loaded:\n{e}");
+        if q.org_source == crate::DEFAULT_ORG {
+            message.push_str("\n(no --org given: the default organisation has no purchased licences)");
+        }
+        Error::input(format!("the organisation {name} the change"), message)
+    })?;
+    lap("load", &mut timings);
+    let count = lines.len() as u32;
+    let mut outcomes = Vec::with_capacity(lines.len());
+    let mut rules: Vec<String> = Vec::new();
+    let mut first = 0;
+    while first < count {
+        let batch = instance.sync_users(org, q.at, Channel::Mobile, first, BATCH)?;
+        for o in batch {
+            let rule = intern(&mut rules, &o.rule);
+            outcomes.push(Outcome { allow: o.allow, code: o.code, license: o.license, rule });
+        }
+        first = first.saturating_add(BATCH);
+        progress(Progress { side: name, phase: "syncing", done: u64::from(first.min(count)), total: u64::from(count) });
+    }
+    lap("syncs", &mut timings);
+    Ok(Side { instance, org, outcomes, rules, lines, warnings, timings })
+}
+
+/// The rules crate's code for the host's (the same WIT enum, the same order).
+fn native_code(code: Code) -> turnstile_policy::model::Code {
+    turnstile_policy::model::Code::ALL[code as usize]
+}
+
+fn native_license(license: GrantedLicense) -> turnstile_policy::model::GrantedLicense {
+    turnstile_policy::model::GrantedLicense::ALL[license as usize]
+}
+
+fn code_name(code: Code) -> &'static str {
+    native_code(code).name()
+}
+
+fn license_name(license: GrantedLicense) -> &'static str {
+    native_license(license).name()
 }
 
 impl Answer {
@@ -76,338 +243,163 @@ impl Answer {
         self.rules.get(usize::from(o.rule)).map_or("", String::as_str)
     }
 
-    /// Indexes of the users whose outcome differs.
-    pub fn changed(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..self.before.len()).filter(|&i| self.before.get(i) != self.after.get(i))
+    pub fn users(&self) -> usize {
+        self.before.len()
     }
-}
 
-/// Evaluates both sides. `progress` counts syncs (2 per user); pass
-/// `ProgressBar::hidden()` for none. `keep_after` keeps the after-state's
-/// users for `--out-users`.
-pub fn evaluate(evaluator: &Evaluator, mut q: Question, keep_after: bool, progress: &ProgressBar) -> Result<Answer> {
-    let mut run = Run { evaluator, rules: Vec::new(), timings: Vec::new(), progress };
-    progress.set_length(2 * q.users.len() as u64);
-    let before_settings = q.before.clone();
-    let (before, _) = pass(&mut run, &mut q, before_settings, "before", false)?;
-    let after_settings = q.after.clone();
-    let (after, after_users) = pass(&mut run, &mut q, after_settings, "after", keep_after)?;
-    progress.finish_and_clear();
-    let Run { rules, timings, .. } = run;
-    Ok(Answer { question: q, before, after, rules, after_users, timings })
-}
-
-/// What both passes share: where decisions come from, the rule names seen,
-/// the phase times and the progress bar.
-struct Run<'a> {
-    evaluator: &'a Evaluator,
-    rules: Vec<String>,
-    timings: Vec<(String, std::time::Duration)>,
-    progress: &'a ProgressBar,
-}
-
-/// One side: load the population under `settings`, then one `step` (sync)
-/// per user in row order.
-fn pass(
-    run: &mut Run,
-    q: &mut Question,
-    settings: Settings,
-    side: &str,
-    keep_state: bool,
-) -> Result<(Vec<Outcome>, Option<Vec<User>>)> {
-    let Run { evaluator, rules, timings, progress } = run;
-    let mut clock = std::time::Instant::now();
-    let mut lap = |name: &str, timings: &mut Vec<(String, std::time::Duration)>| {
-        timings.push((format!("{name} {side}"), clock.elapsed()));
-        clock = std::time::Instant::now();
-    };
-    progress.set_message(format!("loading {side}"));
-    // Move the users into the state and back: one copy on the host.
-    let state = OrgState { settings, users: std::mem::take(&mut q.users), groups: Vec::new(), sessions: Vec::new() };
-    let loaded = evaluator.load(&state);
-    let OrgState { settings, users, .. } = state;
-    q.users = users;
-    let mut org = match loaded? {
-        Ok(org) => org,
-        Err(problems) => {
-            let source: std::sync::Arc<str> = std::sync::Arc::from(q.source.as_str());
-            let origin: Vec<_> = q.lines.iter().map(|&l| (source.clone(), l)).collect();
-            let org_source =
-                if side == "before" { q.org_source.clone() } else { format!("{} with --set", q.org_source) };
-            let located = roster::locate(&problems, &q.users, &origin, None, &settings, &org_source);
-            let mut lines: Vec<String> = located.iter().map(ToString::to_string).collect();
-            if q.org_source == crate::DEFAULT_ORG {
-                lines.push("(no --org given: the default organisation has no purchased licences)".into());
+    /// The changed users, a page at a time: position, line, id and name.
+    fn changed_pages(&mut self, mut each: impl FnMut(&Answer, u32, u32, &str, &str) -> io::Result<()>) -> Result<()> {
+        let changed = self.comparison.changed.clone();
+        for page in changed.chunks(BATCH as usize) {
+            let (instance, org) = &mut self.after_side;
+            let names = instance.user_names(*org, page)?;
+            for (&i, n) in page.iter().zip(&names) {
+                let line = self.lines.get(i as usize).copied().unwrap_or(0);
+                each(self, i, line, &n.id, &n.name).map_err(|e| Error::output("standard output", e))?;
             }
-            return Err(Error::input(
-                format!("the organisation {side} the change"),
-                format!("the users can't be loaded:\n{}", lines.join("\n")),
-            ));
         }
-    };
-    lap("load", timings);
-    progress.set_message(format!("syncs {side}"));
-    let mut outcomes = Vec::with_capacity(q.users.len());
-    for (i, user) in q.users.iter().enumerate() {
-        let event =
-            Event { at: q.at, kind: EventKind::Sync(SyncEvent { user: user.id.clone(), channel: Channel::Mobile }) };
-        let d = org.step(&event)?;
-        let rule = match rules.iter().position(|r| *r == d.rule) {
-            Some(i) => i,
-            None => {
-                rules.push(d.rule.clone());
-                rules.len() - 1
-            }
-        };
-        outcomes.push(Outcome { allow: d.allow, code: d.code, license: d.license, rule: rule as u16 });
-        if i % 1024 == 0 {
-            progress.inc(1024.min((q.users.len() - i) as u64));
-        }
+        Ok(())
     }
-    lap("syncs", timings);
-    let kept = if keep_state { Some(org.snapshot()?.users) } else { None };
-    if keep_state {
-        lap("snapshot", timings);
-    }
-    drop(org);
-    lap("drop", timings);
-    Ok((outcomes, kept))
-}
 
-// ------------------------------------------------------------------ --set
-
-/// Applies one `--set KEY=VALUE` to the organisation's JSON object: `KEY` is
-/// a dotted path of the scenario `org` object (`auto_assign`,
-/// `licenses.standard`), `VALUE` is JSON (`true`, `50`) or else text
-/// (`plan=reach`). The path and value are checked by the same reader as
-/// `--org` files; an unknown path or a bad value is an error naming both.
-pub fn apply_set(org: &mut Value, spec: &str) -> Result<()> {
-    let place = format!("--set {spec}");
-    let Some((key, raw)) = spec.split_once('=') else {
-        return Err(Error::input(place, "expected KEY=VALUE, e.g. --set licenses.standard=50"));
-    };
-    let path: Vec<&str> = key.split('.').collect();
-    if path.iter().any(|p| p.is_empty()) {
-        return Err(Error::input(place, "expected a dotted path like auto_assign or licenses.standard"));
-    }
-    let as_json = serde_json::from_str::<Value>(raw).ok();
-    let candidates: Vec<Value> = match as_json {
-        Some(Value::String(s)) => vec![Value::String(s)],
-        Some(v) => vec![v, Value::String(raw.to_string())],
-        None => vec![Value::String(raw.to_string())],
-    };
-    let mut first_error = None;
-    for value in candidates {
-        let mut probe = Value::Object(Map::new());
-        set_path(&mut probe, &path, value.clone());
-        match serde_path_to_error::deserialize::<_, OrgFile>(probe) {
-            Ok(_) => {
-                if !set_path(org, &path, value) {
-                    return Err(Error::input(place, format!("`{key}` is inside a value that is not an object")));
-                }
+    /// The after side's users as a users listing (`--out-users`).
+    pub fn write_after_listing(&mut self, out: &mut dyn Write) -> Result<()> {
+        let (instance, org) = &mut self.after_side;
+        let count = instance.user_count(*org)?;
+        let mut first = 0;
+        loop {
+            let text = instance.write_listing(*org, first, BATCH)?;
+            out.write_all(text.as_bytes()).map_err(|e| Error::output("--out-users", e))?;
+            first = first.saturating_add(BATCH);
+            if first >= count {
                 return Ok(());
             }
-            Err(e) => {
-                first_error.get_or_insert_with(|| {
-                    let path = e.path().to_string();
-                    let message = e.into_inner().to_string();
-                    if path == "." { message } else { format!("{path}: {message}") }
-                });
-            }
         }
     }
-    Err(Error::input(place, first_error.unwrap_or_default()))
-}
 
-/// Sets `path` in `root`, creating objects on the way; `false` when a value
-/// on the way is not an object.
-fn set_path(root: &mut Value, path: &[&str], value: Value) -> bool {
-    let Some((last, parents)) = path.split_last() else { return false };
-    let mut at = root;
-    for p in parents {
-        let Value::Object(map) = at else { return false };
-        at = map.entry(p.to_string()).or_insert_with(|| Value::Object(Map::new()));
+    /// `--format json`: one line per changed user, then the summary line.
+    pub fn write_json(&mut self, out: &mut dyn Write) -> Result<()> {
+        let side = |a: &Answer, o: &Outcome| {
+            let license = o.license.map_or("null".to_string(), |l| format!("\"{}\"", license_name(l)));
+            format!(
+                "{{\"allow\":{},\"code\":\"{}\",\"license\":{license},\"rule\":{}}}",
+                o.allow,
+                code_name(o.code),
+                json_string(a.rule(o))
+            )
+        };
+        self.changed_pages(|a, i, _line, id, name| {
+            let (b, af) = (&a.before[i as usize], &a.after[i as usize]);
+            writeln!(
+                out,
+                "{{\"id\":{},\"name\":{},\"before\":{},\"after\":{}}}",
+                json_string(id),
+                json_string(name),
+                side(a, b),
+                side(a, af)
+            )
+        })?;
+        let counts = |pick: fn(&(&'static str, u32, u32)) -> u32| {
+            let parts: Vec<String> =
+                self.comparison.counts.iter().map(|c| format!("{}:{}", json_string(c.0), pick(c))).collect();
+            format!("{{{}}}", parts.join(","))
+        };
+        let line = format!(
+            "{{\"summary\":{{\"before\":{},\"after\":{},\"changed\":{},\"users\":{},\"at\":{},\"order\":{}}}}}",
+            counts(|c| c.1),
+            counts(|c| c.2),
+            self.comparison.changed.len(),
+            self.users(),
+            json_string(&turnstile_policy::calendar::format_rfc3339(self.at)),
+            json_string("one sync per user, in the file's row order"),
+        );
+        writeln!(out, "{line}").map_err(|e| Error::output("standard output", e))
     }
-    let Value::Object(map) = at else { return false };
-    map.insert(last.to_string(), value);
-    true
-}
 
-// ------------------------------------------------------------------ output
+    /// `--format csv`: the changed users, every field quoted.
+    pub fn write_csv(&mut self, out: &mut dyn Write) -> Result<()> {
+        let mut header = String::new();
+        write_record(
+            &mut header,
+            [
+                "Id",
+                "Full Name",
+                "Line",
+                "Before Allow",
+                "Before Code",
+                "Before License",
+                "Before Rule",
+                "After Allow",
+                "After Code",
+                "After License",
+                "After Rule",
+            ],
+        );
+        out.write_all(header.as_bytes()).map_err(|e| Error::output("standard output", e))?;
+        self.changed_pages(|a, i, line, id, name| {
+            let (b, af) = (&a.before[i as usize], &a.after[i as usize]);
+            let lic = |o: &Outcome| o.license.map_or("", license_name);
+            let (line, ba, aa) = (line.to_string(), b.allow.to_string(), af.allow.to_string());
+            let mut record = String::new();
+            write_record(
+                &mut record,
+                [id, name, &line, &ba, code_name(b.code), lic(b), a.rule(b), &aa, code_name(af.code), lic(af), a.rule(af)],
+            );
+            out.write_all(record.as_bytes())
+        })
+    }
 
-/// One side of a changed user's line: `{"allow","code","license","rule"}`,
-/// written directly (the same bytes serde_json writes, without building a
-/// value per line: a million-user answer has hundreds of thousands of lines).
-fn side(answer: &Answer, o: &Outcome) -> String {
-    let license = o.license.map_or("null".to_string(), |l| format!("\"{}\"", l.name()));
-    format!(
-        "{{\"allow\":{},\"code\":\"{}\",\"license\":{license},\"rule\":{}}}",
-        o.allow,
-        o.code.name(),
-        json_string(answer.rule(o))
-    )
+    /// `--format table`: a readable summary, then the changed users.
+    pub fn write_table(&mut self, out: &mut dyn Write) -> Result<()> {
+        let w = |e: io::Error| Error::output("standard output", e);
+        let changes = if self.changes.is_empty() { "no changes".to_string() } else { self.changes.join(", ") };
+        let at = turnstile_policy::calendar::format_rfc3339(self.at);
+        writeln!(out, "What-if for {} users of {} at {at}", self.users(), self.source).map_err(w)?;
+        writeln!(out, "One sync per user, in the file's row order, under each organisation:").map_err(w)?;
+        writeln!(out, "  before: {}", self.org_source).map_err(w)?;
+        writeln!(out, "  after:  {} with {changes}", self.org_source).map_err(w)?;
+        writeln!(out).map_err(w)?;
+        let rows = &self.comparison.counts;
+        let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max("outcome".len());
+        writeln!(out, "{:<width$}  {:>9}  {:>9}  {:>9}", "outcome", "before", "after", "change").map_err(w)?;
+        for (name, b, a) in rows {
+            let delta = i64::from(*a) - i64::from(*b);
+            let delta = if delta == 0 { "0".to_string() } else { format!("{delta:+}") };
+            writeln!(out, "{name:<width$}  {b:>9}  {a:>9}  {delta:>9}").map_err(w)?;
+        }
+        writeln!(out).map_err(w)?;
+        let n = self.comparison.changed.len();
+        if n == 0 {
+            return writeln!(out, "No user's outcome changes.").map_err(w);
+        }
+        let noun = if n == 1 { "user's outcome changes" } else { "users' outcomes change" };
+        writeln!(out, "{n} {noun}:").map_err(w)?;
+        // Column widths need every row: the table is for people, so it is built whole.
+        let mut table: Vec<[String; 5]> = vec![["line".into(), "id".into(), "name".into(), "before".into(), "after".into()]];
+        let describe = |a: &Answer, o: &Outcome| match (o.allow, o.license) {
+            (true, Some(l)) => format!("allow {} ({})", license_name(l), a.rule(o)),
+            _ => format!("deny {} ({})", code_name(o.code), a.rule(o)),
+        };
+        self.changed_pages(|a, i, line, id, name| {
+            let (b, af) = (&a.before[i as usize], &a.after[i as usize]);
+            table.push([line.to_string(), id.to_string(), name.to_string(), describe(a, b), describe(a, af)]);
+            Ok(())
+        })?;
+        let mut widths = [0usize; 5];
+        for row in &table {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        for [line, id, name, before, after] in &table {
+            let [w0, w1, w2, w3, _] = widths;
+            writeln!(out, "{line:>w0$}  {id:<w1$}  {name:<w2$}  {before:<w3$}  {after}").map_err(w)?;
+        }
+        Ok(())
+    }
 }
 
 fn json_string(text: &str) -> String {
-    Value::from(text).to_string()
-}
-
-/// Outcomes counted by licence when allowed and by code when denied.
-fn counts(outcomes: &[Outcome]) -> BTreeMap<(usize, usize), u64> {
-    // Keyed by (0, licence index) or (1, code index): licences first, then codes, in WIT order.
-    let mut counts = BTreeMap::new();
-    for o in outcomes {
-        let key = match (o.allow, o.license) {
-            (true, Some(l)) => (0, GrantedLicense::ALL.iter().position(|x| *x == l).unwrap_or(0)),
-            _ => (1, Code::ALL.iter().position(|x| *x == o.code).unwrap_or(0)),
-        };
-        *counts.entry(key).or_insert(0) += 1;
-    }
-    counts
-}
-
-fn key_name(key: (usize, usize)) -> &'static str {
-    match key {
-        (0, i) => GrantedLicense::ALL.get(i).map_or("?", |l| l.name()),
-        (_, i) => Code::ALL.get(i).map_or("?", |c| c.name()),
-    }
-}
-
-/// The summary rows: every outcome either side has, with both counts.
-pub fn summary(answer: &Answer) -> Vec<(&'static str, u64, u64)> {
-    let (before, after) = (counts(&answer.before), counts(&answer.after));
-    let mut keys: Vec<(usize, usize)> = before.keys().chain(after.keys()).copied().collect();
-    keys.sort();
-    keys.dedup();
-    keys.into_iter()
-        .map(|k| (key_name(k), before.get(&k).copied().unwrap_or(0), after.get(&k).copied().unwrap_or(0)))
-        .collect()
-}
-
-/// `--format json`: one line per changed user, then the summary line.
-pub fn write_json(out: &mut impl Write, answer: &Answer) -> io::Result<()> {
-    let users = &answer.question.users;
-    let mut changed = 0u64;
-    for i in answer.changed() {
-        changed += 1;
-        let (Some(u), Some(b), Some(a)) = (users.get(i), answer.before.get(i), answer.after.get(i)) else { continue };
-        writeln!(
-            out,
-            "{{\"id\":{},\"name\":{},\"before\":{},\"after\":{}}}",
-            json_string(&u.id),
-            json_string(&u.name),
-            side(answer, b),
-            side(answer, a)
-        )?;
-    }
-    let rows = summary(answer);
-    let mut before = Map::new();
-    let mut after = Map::new();
-    for (name, b, a) in &rows {
-        before.insert(name.to_string(), json!(b));
-        after.insert(name.to_string(), json!(a));
-    }
-    let q = &answer.question;
-    let line = json!({"summary": {
-        "before": before,
-        "after": after,
-        "changed": changed,
-        "users": users.len(),
-        "at": format_rfc3339(q.at),
-        "order": "one sync per user, in the file's row order",
-    }});
-    writeln!(out, "{line}")
-}
-
-/// `--format csv`: the changed users, every field quoted.
-pub fn write_csv(out: &mut impl Write, answer: &Answer) -> io::Result<()> {
-    roster::write_record(
-        out,
-        [
-            "Id",
-            "Full Name",
-            "Line",
-            "Before Allow",
-            "Before Code",
-            "Before License",
-            "Before Rule",
-            "After Allow",
-            "After Code",
-            "After License",
-            "After Rule",
-        ],
-    )?;
-    let q = &answer.question;
-    for i in answer.changed() {
-        let (Some(u), Some(b), Some(a)) = (q.users.get(i), answer.before.get(i), answer.after.get(i)) else { continue };
-        let line = q.lines.get(i).copied().unwrap_or(0).to_string();
-        let (ba, aa) = (b.allow.to_string(), a.allow.to_string());
-        let lic = |o: &Outcome| o.license.map_or("", |l| l.name());
-        roster::write_record(
-            out,
-            [
-                u.id.as_str(),
-                &u.name,
-                &line,
-                &ba,
-                b.code.name(),
-                lic(b),
-                answer.rule(b),
-                &aa,
-                a.code.name(),
-                lic(a),
-                answer.rule(a),
-            ],
-        )?;
-    }
-    Ok(())
-}
-
-/// `--format table`: a readable summary, then the changed users.
-pub fn write_table(out: &mut impl Write, answer: &Answer) -> io::Result<()> {
-    let q = &answer.question;
-    let changes = if q.changes.is_empty() { "no changes".to_string() } else { q.changes.join(", ") };
-    writeln!(out, "What-if for {} users of {} at {}", q.users.len(), q.source, format_rfc3339(q.at))?;
-    writeln!(out, "One sync per user, in the file's row order, under each organisation:")?;
-    writeln!(out, "  before: {}", q.org_source)?;
-    writeln!(out, "  after:  {} with {changes}", q.org_source)?;
-    writeln!(out)?;
-    let rows = summary(answer);
-    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max("outcome".len());
-    writeln!(out, "{:<width$}  {:>9}  {:>9}  {:>9}", "outcome", "before", "after", "change")?;
-    for (name, b, a) in &rows {
-        let delta = *a as i64 - *b as i64;
-        let delta = if delta == 0 { "0".to_string() } else { format!("{delta:+}") };
-        writeln!(out, "{name:<width$}  {b:>9}  {a:>9}  {delta:>9}")?;
-    }
-    let changed: Vec<usize> = answer.changed().collect();
-    writeln!(out)?;
-    if changed.is_empty() {
-        return writeln!(out, "No user's outcome changes.");
-    }
-    let noun = if changed.len() == 1 { "user's outcome changes" } else { "users' outcomes change" };
-    writeln!(out, "{} {noun}:", changed.len())?;
-    let describe = |o: &Outcome| match (o.allow, o.license) {
-        (true, Some(l)) => format!("allow {} ({})", l.name(), answer.rule(o)),
-        _ => format!("deny {} ({})", o.code.name(), answer.rule(o)),
-    };
-    let mut table: Vec<[String; 5]> =
-        vec![["line".into(), "id".into(), "name".into(), "before".into(), "after".into()]];
-    for &i in &changed {
-        let (Some(u), Some(b), Some(a)) = (q.users.get(i), answer.before.get(i), answer.after.get(i)) else { continue };
-        let line = q.lines.get(i).copied().unwrap_or(0).to_string();
-        table.push([line, u.id.clone(), u.name.clone(), describe(b), describe(a)]);
-    }
-    let mut widths = [0usize; 5];
-    for row in &table {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    for row in &table {
-        let [line, id, name, before, after] = row;
-        let [w0, w1, w2, w3, _] = widths;
-        writeln!(out, "{line:>w0$}  {id:<w1$}  {name:<w2$}  {before:<w3$}  {after}")?;
-    }
-    Ok(())
+    let mut out = String::with_capacity(text.len() + 2);
+    turnstile_policy::json::write_str(&mut out, text);
+    out
 }

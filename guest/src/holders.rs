@@ -1,0 +1,128 @@
+//! The holders of one licence type in the order auto-free takes them (L7):
+//! oldest inactivity instant first, ties by smallest id.
+//!
+//! A binary min-heap of (instant, user) with each user's place in it, so the
+//! oldest holder is found in constant time and a holder is added, moved or
+//! removed in logarithmic time, with no rescan of the population. Ids are
+//! compared through the users' records, never copied.
+
+use crate::model::Instant;
+use crate::users::{UserIx, Users};
+
+const ABSENT: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Default)]
+pub struct Holders {
+    heap: Vec<(Instant, UserIx)>,
+    /// Each user's index in `heap`, or [`ABSENT`].
+    place: Vec<u32>,
+}
+
+impl Holders {
+    /// The oldest holder and its inactivity instant.
+    pub fn first(&self) -> Option<(Instant, UserIx)> {
+        self.heap.first().copied()
+    }
+
+    /// Adds `user`, inactive since `since` (not already here).
+    pub fn insert(&mut self, users: &Users, since: Instant, user: UserIx) {
+        if self.place.len() <= user.index() {
+            self.place.resize(user.index() + 1, ABSENT);
+        }
+        self.heap.push((since, user));
+        self.place[user.index()] = (self.heap.len() - 1) as u32;
+        self.up(users, self.heap.len() - 1);
+    }
+
+    /// Removes `user`, if here.
+    pub fn remove(&mut self, users: &Users, user: UserIx) {
+        let Some(&at) = self.place.get(user.index()).filter(|&&at| at != ABSENT) else { return };
+        let at = at as usize;
+        let last = self.heap.len() - 1;
+        self.swap(at, last);
+        self.heap.pop();
+        self.place[user.index()] = ABSENT;
+        if at < self.heap.len() {
+            self.down(users, at);
+            self.up(users, at);
+        }
+    }
+
+    /// Whether the entry at `a` goes before the one at `b`: older first, then smaller id.
+    fn before(&self, users: &Users, a: usize, b: usize) -> bool {
+        let ((ta, ua), (tb, ub)) = (self.heap[a], self.heap[b]);
+        (ta, users.get(ua).id()) < (tb, users.get(ub).id())
+    }
+
+    fn swap(&mut self, a: usize, b: usize) {
+        self.heap.swap(a, b);
+        self.place[self.heap[a].1.index()] = a as u32;
+        self.place[self.heap[b].1.index()] = b as u32;
+    }
+
+    fn up(&mut self, users: &Users, mut at: usize) {
+        while at > 0 {
+            let parent = (at - 1) / 2;
+            if !self.before(users, at, parent) {
+                break;
+            }
+            self.swap(at, parent);
+            at = parent;
+        }
+    }
+
+    fn down(&mut self, users: &Users, mut at: usize) {
+        loop {
+            let (left, right) = (2 * at + 1, 2 * at + 2);
+            let mut first = at;
+            if left < self.heap.len() && self.before(users, left, first) {
+                first = left;
+            }
+            if right < self.heap.len() && self.before(users, right, first) {
+                first = right;
+            }
+            if first == at {
+                break;
+            }
+            self.swap(at, first);
+            at = first;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::users::Record;
+
+    #[test]
+    fn the_oldest_comes_first_then_the_smallest_id() {
+        let mut users = Users::default();
+        let ids = ["d", "b", "c", "a", "e"];
+        let ix: Vec<UserIx> = ids
+            .iter()
+            .map(|id| users.push(Record::from_user(crate::model::User::new(*id))).unwrap())
+            .collect();
+        let mut h = Holders::default();
+        for (i, &u) in ix.iter().enumerate() {
+            h.insert(&users, [30, 10, 10, 20, 10][i], u);
+        }
+        // 10: b, c, e; 20: a; 30: d.
+        let mut order = Vec::new();
+        while let Some((at, u)) = h.first() {
+            order.push((at, users.get(u).id().to_string()));
+            h.remove(&users, u);
+        }
+        let want: Vec<(i64, String)> =
+            [(10, "b"), (10, "c"), (10, "e"), (20, "a"), (30, "d")].iter().map(|(t, id)| (*t, id.to_string())).collect();
+        assert_eq!(order, want);
+        // Removing from the middle keeps the order.
+        for (i, &u) in ix.iter().enumerate() {
+            h.insert(&users, i as i64, u);
+        }
+        h.remove(&users, ix[2]);
+        h.remove(&users, ix[0]);
+        h.remove(&users, ix[0]);
+        assert_eq!(h.first().map(|(_, u)| u), Some(ix[1]));
+    }
+}

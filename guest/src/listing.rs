@@ -1,0 +1,1010 @@
+//! Licence CSV files (rules C1–C5, seed 001): the licence import/export
+//! file and the users listing, read as they stream in with every problem
+//! placed at a line and a character column, imported, loaded and written.
+//!
+//! Both files start with `"Id","Full Name","Email","Standard","Inspections"`.
+//! A licence cell is `Assigned` or empty in the import/export file; the users
+//! listing adds `Disabled` (red) and `Unassigned` (grey, like empty), and may
+//! carry the optional columns `Last Sync`, `Assigned At`, `Temporary Since`
+//! (RFC 3339 instants) and `External` (`true`, `false` or empty). One reader
+//! serves both, so a listing written by `write_listing` passes a check.
+//!
+//! - C1 trailing blank or whitespace-only lines, a UTF-8 byte order mark and
+//!   CRLF line ends are accepted with a warning that names the line (and so
+//!   are the lone CR line ends of old Mac spreadsheets).
+//! - C2 a row with both licences `Assigned` is taken as Inspections, with a
+//!   warning naming the cell.
+//! - C3 errors name file, line and column, and stop the import with nothing
+//!   applied: wrong header, wrong field count, unknown licence value,
+//!   duplicate Id, unknown Id ([`Listing::import`]), bad instant, more
+//!   assigned than purchased (the engine's own consistency check, placed at
+//!   the row that went over by [`Listing::load`]).
+//! - C4 [`write_licenses`] then [`Listing::import`] gives back the same
+//!   licences; an import is all or nothing.
+//!
+//! Records are split by `csv-core`, the csv crate's own parser; this module
+//! checks what csv-core is lenient about (text after a closing quote, a quote
+//! inside an unquoted field, a quote never closed) and works out a field's
+//! line and column only when a message needs them, so reading is linear in
+//! the file whatever its shape.
+
+use csv_core::{ReadRecordResult, Reader};
+
+use crate::calendar::{format_rfc3339, parse_rfc3339};
+use crate::model::{Code, Diagnostic, GrantedLicense, Instant, LicenseType, Named, Problem, Selector, Settings, Severity, User};
+use crate::state::State;
+use crate::users::{Record, UserIx, Users};
+
+/// The five columns every licence file starts with, in this order.
+pub const COLUMNS: [&str; 5] = ["Id", "Full Name", "Email", "Standard", "Inspections"];
+
+/// The users listing's optional columns, accepted in any order after the five.
+pub const OPTIONAL_COLUMNS: [&str; 4] = ["Last Sync", "Assigned At", "Temporary Since", "External"];
+
+/// A row (with the blank lines before it) longer than this is not read.
+pub const MAX_ROW_BYTES: usize = 1 << 20;
+
+/// At most this many errors are kept per file; the rest are counted.
+pub const MAX_ERRORS: usize = 10_000;
+
+/// What a licence cell said. Empty and `Unassigned` differ only on import:
+/// empty means "no licence" and leaves a red selector red; `Unassigned`
+/// sets the selector to grey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cell {
+    Empty,
+    Assigned,
+    Unassigned,
+    Disabled,
+}
+
+impl Cell {
+    fn parse(text: &str) -> Option<Cell> {
+        match text {
+            "" => Some(Cell::Empty),
+            "Assigned" => Some(Cell::Assigned),
+            "Unassigned" => Some(Cell::Unassigned),
+            "Disabled" => Some(Cell::Disabled),
+            _ => None,
+        }
+    }
+
+    /// The selector of a user read from a listing (empty is grey).
+    fn selector(self) -> Selector {
+        match self {
+            Cell::Assigned => Selector::Assigned,
+            Cell::Disabled => Selector::Disabled,
+            Cell::Empty | Cell::Unassigned => Selector::Unassigned,
+        }
+    }
+
+    /// The selector after importing this cell over `old` (C4).
+    fn import_over(self, old: Selector) -> Selector {
+        match (self, old) {
+            (Cell::Empty, Selector::Disabled) => Selector::Disabled,
+            (cell, _) => cell.selector(),
+        }
+    }
+}
+
+/// One row as read: where it is and what its licence cells said.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    line: u32,
+    standard: Cell,
+    inspections: Cell,
+    /// The line of the imported file's row that set this user's licences; 0: none did.
+    imported: u32,
+}
+
+/// A licence file or users listing being read, then read.
+pub struct Listing {
+    source: String,
+    csv: Reader,
+    /// The raw bytes of the record being read (kept for messages and checks).
+    raw: Vec<u8>,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+    out_len: usize,
+    ends_len: usize,
+    /// The first bytes of the file, until a byte order mark can be told.
+    head: Vec<u8>,
+    started: bool,
+    /// The line the next unread byte is on.
+    line: u32,
+    /// Where the last record's CR was, when it ended the record: a CRLF if
+    /// the next record starts with its LF, else a lone CR.
+    pending_cr: Option<(u32, u32)>,
+    crlf_line: Option<u32>,
+    lone_cr_seen: bool,
+    /// Blank lines not yet known to be trailing.
+    blanks: Vec<u32>,
+    header: Option<Header>,
+    /// Reading stopped: a wrong header or text that isn't UTF-8.
+    stopped: bool,
+    finished: bool,
+    users: Users,
+    rows: Vec<Row>,
+    warnings: Vec<Diagnostic>,
+    errors: Vec<Diagnostic>,
+    errors_dropped: usize,
+    /// The file imported onto this one, if any (for placing problems).
+    imported_from: Option<String>,
+}
+
+/// The header as read: column names in file order.
+struct Header {
+    names: Vec<String>,
+}
+
+impl Listing {
+    pub fn new(source: &str) -> Listing {
+        Listing {
+            source: source.to_string(),
+            csv: Reader::new(),
+            raw: Vec::new(),
+            out: vec![0; 1024],
+            ends: vec![0; 16],
+            out_len: 0,
+            ends_len: 0,
+            head: Vec::new(),
+            started: false,
+            line: 1,
+            pending_cr: None,
+            crlf_line: None,
+            lone_cr_seen: false,
+            blanks: Vec::new(),
+            header: None,
+            stopped: false,
+            finished: false,
+            users: Users::default(),
+            rows: Vec::new(),
+            warnings: Vec::new(),
+            errors: Vec::new(),
+            errors_dropped: 0,
+            imported_from: None,
+        }
+    }
+
+    /// Reads a whole file at once: `feed` then `finish`.
+    pub fn read(bytes: &[u8], source: &str) -> (Listing, Vec<Diagnostic>) {
+        let mut listing = Listing::new(source);
+        listing.feed(bytes);
+        let diagnostics = listing.finish();
+        (listing, diagnostics)
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Expects about `rows` rows (so the vectors grow once).
+    pub fn reserve(&mut self, rows: usize) {
+        self.users.reserve(rows);
+        self.rows.reserve(rows);
+    }
+
+    /// Rows read without error.
+    pub fn rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// The line each row starts on.
+    pub fn lines(&self) -> Vec<u32> {
+        self.rows.iter().map(|r| r.line).collect()
+    }
+
+    /// The users read, in row order.
+    pub fn users(&self) -> &Users {
+        &self.users
+    }
+
+    /// Whether the file was read without error.
+    pub fn ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    // -------------------------------------------------------------- reading
+
+    /// The next bytes of the file, split anywhere. `false` once reading has
+    /// stopped for good (a wrong header, text that isn't UTF-8, a row longer
+    /// than [`MAX_ROW_BYTES`]).
+    pub fn feed(&mut self, bytes: &[u8]) -> bool {
+        if self.finished || self.stopped {
+            return false;
+        }
+        if !self.started {
+            // C1: a byte order mark is accepted; it takes three bytes to tell.
+            self.head.extend_from_slice(bytes);
+            if self.head.len() >= 3 {
+                self.start();
+            }
+        } else {
+            self.parse(bytes);
+        }
+        !self.stopped
+    }
+
+    fn start(&mut self) {
+        self.started = true;
+        let head = std::mem::take(&mut self.head);
+        let rest = match head.strip_prefix(b"\xEF\xBB\xBF") {
+            Some(rest) => {
+                self.warn(1, 1, "UTF-8 byte order mark ignored");
+                rest
+            }
+            None => &head[..],
+        };
+        self.parse(rest);
+    }
+
+    fn parse(&mut self, mut input: &[u8]) {
+        loop {
+            if self.stopped {
+                return;
+            }
+            let (result, nin, nout, nend) = self.csv.read_record(
+                input,
+                &mut self.out[self.out_len..],
+                &mut self.ends[self.ends_len..],
+            );
+            self.raw.extend_from_slice(&input[..nin]);
+            input = &input[nin..];
+            if self.raw.len() > MAX_ROW_BYTES {
+                let line = self.line;
+                self.error(line, 1, format!("a row longer than {} MiB: is this a CSV file?", MAX_ROW_BYTES >> 20));
+                self.stopped = true;
+                return;
+            }
+            self.out_len += nout;
+            self.ends_len += nend;
+            match result {
+                ReadRecordResult::InputEmpty => {
+                    if input.is_empty() {
+                        return;
+                    }
+                }
+                ReadRecordResult::OutputFull => {
+                    let len = self.out.len();
+                    self.out.resize(len * 2, 0);
+                }
+                ReadRecordResult::OutputEndsFull => {
+                    let len = self.ends.len();
+                    self.ends.resize(len * 2, 0);
+                }
+                ReadRecordResult::Record => {
+                    self.record();
+                    self.raw.clear();
+                    self.out_len = 0;
+                    self.ends_len = 0;
+                }
+                ReadRecordResult::End => return,
+            }
+        }
+    }
+
+    /// The end of the file: every warning and error, in file order.
+    pub fn finish(&mut self) -> Vec<Diagnostic> {
+        if !self.finished {
+            if !self.started {
+                self.start();
+            }
+            // The last record may have no line end.
+            self.parse(&[]);
+            self.finished = true;
+            // Line ends after the last record (trailing blank lines).
+            let rest = std::mem::take(&mut self.raw);
+            self.line_ends_before(&rest);
+            if let Some((line, column)) = self.pending_cr.take() {
+                self.lone_cr(line, column);
+            }
+            if !self.stopped {
+                self.end_of_file();
+            }
+            sort_by_place(&mut self.warnings);
+            sort_by_place(&mut self.errors);
+            if self.errors_dropped > 0 {
+                let n = self.errors_dropped;
+                let more = self.diagnostic(0, 0, format!("{n} more errors not shown"), Severity::Error);
+                self.errors.push(more);
+            }
+        }
+        self.warnings.iter().chain(&self.errors).cloned().collect()
+    }
+
+    fn end_of_file(&mut self) {
+        if self.header.is_none() {
+            let message = format!("wrong header: the file is empty; expected {}", quoted_header(&COLUMNS));
+            self.error(1, 1, message);
+            return;
+        }
+        // C1: trailing blank lines are accepted.
+        match self.blanks.as_slice() {
+            [] => {}
+            [one] => {
+                let one = *one;
+                self.warn(one, 1, "trailing blank line ignored");
+            }
+            [first, .., last] => {
+                let (first, last, n) = (*first, *last, self.blanks.len());
+                self.warn(first, 1, format!("{n} trailing blank lines ignored (lines {first}-{last})"));
+            }
+        }
+        // C1: CRLF line ends are accepted.
+        if let Some(line) = self.crlf_line {
+            self.warn(line, 1, "CRLF (Windows) line ends accepted");
+        }
+    }
+
+    /// The line ends csv-core skipped before a record (blank lines, or the LF
+    /// of a CRLF that ended the previous record); returns where the record's
+    /// own bytes start.
+    fn line_ends_before(&mut self, raw: &[u8]) -> usize {
+        let mut i = 0;
+        if let Some((line, column)) = self.pending_cr.take() {
+            if raw.first() == Some(&b'\n') {
+                self.crlf_line.get_or_insert(line);
+                i = 1;
+            } else {
+                self.lone_cr(line, column);
+            }
+        }
+        while let Some(&b) = raw.get(i) {
+            match b {
+                b'\n' => i += 1,
+                b'\r' if raw.get(i + 1) == Some(&b'\n') => {
+                    self.crlf_line.get_or_insert(self.line);
+                    i += 2;
+                }
+                b'\r' => {
+                    let line = self.line;
+                    self.lone_cr(line, 1);
+                    i += 1;
+                }
+                _ => break,
+            }
+            self.blanks.push(self.line);
+            self.line += 1;
+        }
+        i
+    }
+
+    /// One record from csv-core: its raw bytes in `self.raw`, its fields in
+    /// `self.out` / `self.ends`.
+    fn record(&mut self) {
+        let raw = std::mem::take(&mut self.raw);
+        let skip = self.line_ends_before(&raw);
+        let content = &raw[skip..];
+        let start_line = self.line;
+        self.advance_lines(content, start_line);
+        if !content.is_empty() && !self.stopped {
+            // The fields stay in csv-core's buffers, borrowed while the record is read.
+            let (out, ends) = (std::mem::take(&mut self.out), std::mem::take(&mut self.ends));
+            let mut from = 0;
+            let fields: Vec<&[u8]> = ends[..self.ends_len]
+                .iter()
+                .map(|&end| {
+                    let f = &out[from..end];
+                    from = end;
+                    f
+                })
+                .collect();
+            self.record_content(content, start_line, &fields);
+            (self.out, self.ends) = (out, ends);
+        }
+        self.raw = raw;
+    }
+
+    fn record_content(&mut self, content: &[u8], start_line: u32, fields: &[&[u8]]) {
+        // Text that isn't UTF-8 stops the reading: nothing after it can be trusted.
+        if let Err(e) = std::str::from_utf8(content) {
+            let (line, column) = place(content, start_line, &[e.valid_up_to()])[0];
+            self.error(line, column, "not UTF-8 text: save the file as CSV UTF-8");
+            self.stopped = true;
+            return;
+        }
+        let texts: Vec<&str> = fields.iter().map(|f| std::str::from_utf8(f).unwrap_or("")).collect();
+        // A whitespace-only line is blank (C1).
+        if texts.len() == 1 && content[0] != b'"' && texts[0].trim().is_empty() {
+            self.blanks.push(start_line);
+            return;
+        }
+        // Blank lines followed by a record are not trailing: each is a row with no fields.
+        for line in std::mem::take(&mut self.blanks) {
+            let expected = self.header.as_ref().map_or(0, |h| h.names.len()).max(COLUMNS.len());
+            self.error(
+                line,
+                1,
+                format!(
+                    "wrong field count: blank line, expected {expected} fields (only blank lines at the end of the file are ignored)"
+                ),
+            );
+        }
+        let starts = match layout(content, fields) {
+            Ok(starts) => starts,
+            Err((at, why)) => {
+                let (line, column) = place(content, start_line, &[at])[0];
+                self.error(line, column, why);
+                if self.header.is_none() {
+                    // No header: no row can be read.
+                    self.stopped = true;
+                }
+                return;
+            }
+        };
+        let record = Fields { texts: &texts, starts: &starts, content, start_line, places: None };
+        if self.header.is_none() {
+            self.read_header(record);
+        } else {
+            self.read_row(record);
+        }
+    }
+
+    /// Counts the line ends inside a record (quoted line breaks and its
+    /// terminator), noting CRLF and lone CR line ends.
+    fn advance_lines(&mut self, content: &[u8], start_line: u32) {
+        let mut line = start_line;
+        let mut i = 0;
+        while i < content.len() {
+            match content[i] {
+                b'\n' => line += 1,
+                b'\r' if content.get(i + 1) == Some(&b'\n') => {
+                    self.crlf_line.get_or_insert(line);
+                    line += 1;
+                    i += 1;
+                }
+                b'\r' => {
+                    let column = place(content, start_line, &[i])[0].1;
+                    if i + 1 == content.len() {
+                        // csv-core ends a record at a CR; its LF, if any, comes next.
+                        self.pending_cr = Some((line, column));
+                    } else {
+                        self.lone_cr(line, column);
+                    }
+                    line += 1;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        self.line = line;
+    }
+
+    fn lone_cr(&mut self, line: u32, column: u32) {
+        if !self.lone_cr_seen {
+            self.lone_cr_seen = true;
+            self.warn(line, column, "CR (classic Mac) line ends read as line ends");
+        }
+    }
+
+    /// Checks the header; a wrong one stops the reading (the rows can't be
+    /// interpreted).
+    fn read_header(&mut self, mut f: Fields) {
+        let expected = quoted_header(&COLUMNS);
+        let mut ok = true;
+        for (i, name) in COLUMNS.iter().enumerate() {
+            match f.texts.get(i) {
+                Some(text) if text == name => {}
+                Some(text) => {
+                    ok = false;
+                    let message =
+                        format!("wrong header: column {} is `{text}`, expected `{name}`; the header is {expected}", i + 1);
+                    let (line, column) = f.place(i);
+                    self.error(line, column, message);
+                }
+                None => {
+                    ok = false;
+                    let (line, column) = f.end();
+                    self.error(line, column, format!("wrong header: missing column `{name}`; the header is {expected}"));
+                    break;
+                }
+            }
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for (i, text) in f.texts.iter().enumerate().skip(COLUMNS.len()) {
+            let message = if !OPTIONAL_COLUMNS.contains(text) {
+                format!(
+                    "wrong header: unknown column `{text}`; after the five columns a users listing may have {}",
+                    quoted_header(&OPTIONAL_COLUMNS)
+                )
+            } else if seen.contains(text) {
+                format!("wrong header: column `{text}` appears twice")
+            } else {
+                seen.push(text);
+                continue;
+            };
+            ok = false;
+            let (line, column) = f.place(i);
+            self.error(line, column, message);
+        }
+        self.header = Some(Header { names: f.texts.iter().map(|t| t.to_string()).collect() });
+        if !ok {
+            self.stopped = true;
+        }
+    }
+
+    /// One data row: a user, or errors and nothing.
+    fn read_row(&mut self, mut f: Fields) {
+        let columns = self.header.as_ref().map_or(COLUMNS.len(), |h| h.names.len());
+        let line = f.start_line;
+        if f.texts.len() != columns {
+            let (line, column) = if f.texts.len() > columns { f.place(columns) } else { f.end() };
+            let message = format!("wrong field count: expected {columns} fields, found {}", f.texts.len());
+            self.error(line, column, message);
+            return;
+        }
+        let errors_before = self.errors.len() + self.errors_dropped;
+        let id = f.texts[0];
+        if id.trim().is_empty() {
+            let (line, column) = f.place(0);
+            self.error(line, column, "empty Id");
+        }
+        let cell = |r: &mut Self, f: &mut Fields, i: usize| {
+            Cell::parse(f.texts[i]).unwrap_or_else(|| {
+                let message = format!(
+                    "unknown licence value `{}` in {}: expected `Assigned`, `Unassigned`, `Disabled` or empty",
+                    f.texts[i], COLUMNS[i]
+                );
+                let (line, column) = f.place(i);
+                r.error(line, column, message);
+                Cell::Empty
+            })
+        };
+        let mut standard = cell(self, &mut f, 3);
+        let inspections = cell(self, &mut f, 4);
+        if standard == Cell::Assigned && inspections == Cell::Assigned {
+            // C2: Inspections includes Standard.
+            let (line, column) = f.place(3);
+            self.warn(line, column, "both Standard and Inspections are `Assigned`: taken as Inspections (it includes Standard)");
+            standard = Cell::Unassigned;
+        }
+        let mut user = User::new(id);
+        user.name = f.texts[1].to_string();
+        user.email = f.texts[2].to_string();
+        user.standard = standard.selector();
+        user.inspections = inspections.selector();
+        for i in COLUMNS.len()..columns {
+            let name = self.header.as_ref().map_or("", |h| h.names[i].as_str()).to_string();
+            let text = f.texts[i].trim();
+            match name.as_str() {
+                "External" => match text.to_ascii_lowercase().as_str() {
+                    "" | "false" => user.external = false,
+                    "true" => user.external = true,
+                    _ => {
+                        let (line, column) = f.place(i);
+                        self.error(line, column, format!("bad External value `{text}`: expected `true`, `false` or empty"));
+                    }
+                },
+                _ if text.is_empty() => {}
+                _ => match parse_rfc3339(text) {
+                    Ok(at) => match name.as_str() {
+                        "Last Sync" => user.last_sync = Some(at),
+                        "Assigned At" => user.assigned_at = Some(at),
+                        _ => user.temporary_since = Some(at),
+                    },
+                    Err(why) => {
+                        let (line, column) = f.place(i);
+                        self.error(line, column, format!("bad instant in {name}: {why}"));
+                    }
+                },
+            }
+        }
+        if self.errors.len() + self.errors_dropped != errors_before {
+            return;
+        }
+        match self.users.push(Record::from_user(user)) {
+            Ok(_) => self.rows.push(Row { line, standard, inspections, imported: 0 }),
+            Err(record) => {
+                let first = self.users.find(&record.id).map_or(0, |ix| self.rows[ix.index()].line);
+                let (line, column) = f.place(0);
+                self.error(line, column, format!("duplicate Id `{}` (first on line {first})", record.id));
+            }
+        }
+    }
+
+    // -------------------------------------------------------------- diagnostics
+
+    fn diagnostic(&self, line: u32, column: u32, message: String, severity: Severity) -> Diagnostic {
+        Diagnostic { source: self.source.clone(), line, column, path: String::new(), severity, message }
+    }
+
+    fn warn(&mut self, line: u32, column: u32, message: impl Into<String>) {
+        let d = self.diagnostic(line, column, message.into(), Severity::Warning);
+        self.warnings.push(d);
+    }
+
+    fn error(&mut self, line: u32, column: u32, message: impl Into<String>) {
+        if self.errors.len() >= MAX_ERRORS {
+            self.errors_dropped += 1;
+            return;
+        }
+        let d = self.diagnostic(line, column, message.into(), Severity::Error);
+        self.errors.push(d);
+    }
+
+    // -------------------------------------------------------------- importing
+
+    /// Imports `file`'s licences onto this listing's users (C3, C4), all or
+    /// nothing. Every id of `file` must be here (unknown Id); then each of
+    /// its rows sets that user's selectors: `Assigned` green, `Unassigned`
+    /// grey, `Disabled` red, and an empty cell "no licence" (green becomes
+    /// grey, red stays red). Users the file doesn't name keep theirs.
+    pub fn import(&mut self, file: &Listing) -> Vec<Diagnostic> {
+        let unknown: Vec<Diagnostic> = file
+            .users
+            .iter()
+            .zip(&file.rows)
+            .filter(|(u, _)| self.users.find(u.id()).is_none())
+            .map(|(u, row)| Diagnostic {
+                source: file.source.clone(),
+                line: row.line,
+                column: 1,
+                path: String::new(),
+                severity: Severity::Error,
+                message: format!("unknown Id `{}`: no such user in {}", u.id(), self.source),
+            })
+            .collect();
+        if !unknown.is_empty() {
+            return unknown;
+        }
+        for (u, row) in file.users.iter().zip(&file.rows) {
+            let Some(ix) = self.users.find(u.id()) else { continue };
+            let core = &mut self.users.record_mut(ix).core;
+            core.standard = row.standard.import_over(core.standard);
+            core.inspections = row.inspections.import_over(core.inspections);
+            self.rows[ix.index()].imported = row.line;
+        }
+        self.imported_from = Some(file.source.clone());
+        Vec::new()
+    }
+
+    /// The users as an organisation under `settings`, moving the rows into
+    /// it. Without settings the purchased counts aren't checked (the
+    /// organisation has as many licences as its users hold). The engine's
+    /// problems are placed at rows (see [`Listing::locate`]); `org_source`
+    /// names the organisation for the others.
+    pub fn load(self, settings: Option<Settings>, org_source: &str) -> Result<State, Vec<Diagnostic>> {
+        let settings = settings.unwrap_or_else(|| {
+            let mut s = Settings::default();
+            let held = |l| self.users.iter().filter(|u| u.held_license() == Some(l)).count() as u32;
+            s.licenses.standard = held(LicenseType::Standard);
+            s.licenses.inspections = held(LicenseType::Inspections);
+            s
+        });
+        let Listing { users, rows, source, imported_from, .. } = self;
+        let purchased = settings.licenses.clone();
+        match State::from_users(settings, users) {
+            Ok(state) => Ok(state),
+            Err((problems, users)) => {
+                let places = Places { users: &users, rows: &rows, source: &source, imported_from: imported_from.as_deref() };
+                Err(places.locate(&problems, &purchased, org_source))
+            }
+        }
+    }
+}
+
+/// What placing the engine's problems at rows needs.
+struct Places<'a> {
+    users: &'a Users,
+    rows: &'a [Row],
+    source: &'a str,
+    imported_from: Option<&'a str>,
+}
+
+impl Places<'_> {
+    /// Places the engine's problems with a state built from rows at the
+    /// rows: `users[i]...` at user i's line; an over-assigned licence type at
+    /// the first holder past the purchased count, in that type's column,
+    /// counting the users an imported file didn't touch first and then the
+    /// file's rows in order, so the error points at the import row that went
+    /// over. The message is the engine's, unchanged: this only finds the row.
+    fn locate(&self, problems: &[Problem], purchased: &crate::model::Licenses, org_source: &str) -> Vec<Diagnostic> {
+        let at = |i: usize, column: u32, message: &str| {
+            let (source, line) = match self.rows.get(i) {
+                Some(row) if row.imported > 0 => (self.imported_from.unwrap_or(self.source), row.imported),
+                Some(row) => (self.source, row.line),
+                None => (self.source, 0),
+            };
+            Diagnostic {
+                source: source.to_string(),
+                line,
+                column,
+                path: String::new(),
+                severity: Severity::Error,
+                message: message.to_string(),
+            }
+        };
+        let mut out = Vec::new();
+        for p in problems {
+            if let Some(rest) = p.field.strip_prefix("users[") {
+                let i = rest.split(']').next().and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
+                out.push(at(i, 1, &p.message));
+            } else if p.field == "users" {
+                let Some(license) = p.over_assigned else {
+                    out.push(at(0, 1, &p.message));
+                    continue;
+                };
+                let mut order: Vec<usize> = (0..self.users.len()).collect();
+                if self.imported_from.is_some() {
+                    order.sort_by_key(|&i| {
+                        let row = self.rows[i];
+                        (row.imported > 0, if row.imported > 0 { row.imported } else { row.line })
+                    });
+                }
+                let holders: Vec<usize> = order
+                    .into_iter()
+                    .filter(|&i| self.users.get(UserIx(i as u32)).held_license() == Some(license))
+                    .collect();
+                let over = holders.get(purchased.purchased(license) as usize).or(holders.last()).copied().unwrap_or(0);
+                let column = if license == LicenseType::Standard { 4 } else { 5 };
+                out.push(at(over, column, &p.message));
+            } else {
+                let path = p.field.strip_prefix("settings").map_or(p.field.clone(), |rest| format!("org{rest}"));
+                out.push(Diagnostic {
+                    source: org_source.to_string(),
+                    line: 0,
+                    column: 0,
+                    path,
+                    severity: Severity::Error,
+                    message: p.message.clone(),
+                });
+            }
+        }
+        sort_by_place(&mut out);
+        out
+    }
+}
+
+/// A record's fields, and where they are, worked out when first needed.
+struct Fields<'a> {
+    texts: &'a [&'a str],
+    /// Byte offset of each field in `content`, then of the record's end.
+    starts: &'a [usize],
+    content: &'a [u8],
+    start_line: u32,
+    places: Option<Vec<(u32, u32)>>,
+}
+
+impl Fields<'_> {
+    /// The line and character column where field `i` starts.
+    fn place(&mut self, i: usize) -> (u32, u32) {
+        let (content, start_line, starts) = (self.content, self.start_line, self.starts);
+        let places = self.places.get_or_insert_with(|| place(content, start_line, starts));
+        places.get(i).copied().unwrap_or((start_line, 1))
+    }
+
+    /// Just past the record's last character.
+    fn end(&mut self) -> (u32, u32) {
+        let last = self.starts.len().saturating_sub(1);
+        self.place(last)
+    }
+}
+
+/// Where each field starts in a record's bytes, then where the record's
+/// text ends (before its line end); or the first place the bytes break the
+/// quoting rules csv-core is lenient about, and why.
+///
+/// Each field is checked in constant time from what csv-core read (a quoted
+/// field is its text, its doubled quotes and two quotes; an unquoted one is
+/// its text, with no quote in it); only a record that fails is walked byte
+/// by byte to find the place.
+fn layout(content: &[u8], fields: &[&[u8]]) -> Result<Vec<usize>, (usize, &'static str)> {
+    let mut starts = Vec::with_capacity(fields.len() + 1);
+    let mut pos = 0;
+    let mut fits = true;
+    for (k, f) in fields.iter().enumerate() {
+        starts.push(pos);
+        let len = if content.get(pos) == Some(&b'"') {
+            let quotes = f.iter().filter(|&&b| b == b'"').count();
+            let len = f.len() + quotes + 2;
+            if content.get(pos + len - 1) != Some(&b'"') {
+                fits = false;
+            }
+            len
+        } else {
+            if f.contains(&b'"') {
+                fits = false;
+            }
+            f.len()
+        };
+        pos += len;
+        let last = k + 1 == fields.len();
+        match content.get(pos) {
+            Some(b',') if !last => pos += 1,
+            Some(b'\r' | b'\n') | None if last => {}
+            _ => fits = false,
+        }
+        if !fits {
+            break;
+        }
+    }
+    if fits {
+        starts.push(pos);
+        return Ok(starts);
+    }
+    Err(broken_quote(content))
+}
+
+/// The first place `content` breaks RFC 4180's quoting, walking it byte by byte.
+fn broken_quote(content: &[u8]) -> (usize, &'static str) {
+    const AFTER_QUOTE: &str = "unexpected character after a closing quote: a quote inside a field is written `\"\"`";
+    const IN_UNQUOTED: &str = "a quote inside an unquoted field: quote the whole field and write the quote as `\"\"`";
+    const NEVER_CLOSED: &str = "a quoted field is never closed: a quote is missing";
+    let mut pos = 0;
+    loop {
+        if content.get(pos) == Some(&b'"') {
+            let open = pos;
+            pos += 1;
+            loop {
+                match content.get(pos) {
+                    None => return (open, NEVER_CLOSED),
+                    Some(b'"') if content.get(pos + 1) == Some(&b'"') => pos += 2,
+                    Some(b'"') => break,
+                    Some(_) => pos += 1,
+                }
+            }
+            pos += 1; // the closing quote
+        } else {
+            while let Some(&b) = content.get(pos) {
+                match b {
+                    b',' | b'\r' | b'\n' => break,
+                    b'"' => return (pos, IN_UNQUOTED),
+                    _ => pos += 1,
+                }
+            }
+        }
+        match content.get(pos) {
+            Some(b',') => pos += 1,
+            Some(b'\r' | b'\n') | None => return (pos, AFTER_QUOTE),
+            Some(_) => return (pos, AFTER_QUOTE),
+        }
+    }
+}
+
+/// The line and character column of each byte offset in `offsets`
+/// (ascending), counting lines from `start_line`. One pass over the bytes.
+fn place(content: &[u8], start_line: u32, offsets: &[usize]) -> Vec<(u32, u32)> {
+    let mut out = Vec::with_capacity(offsets.len());
+    let (mut line, mut column) = (start_line, 1u32);
+    let mut i = 0;
+    for &offset in offsets {
+        while i < offset.min(content.len()) {
+            match content[i] {
+                b'\n' => {
+                    line += 1;
+                    column = 1;
+                }
+                b'\r' if content.get(i + 1) != Some(&b'\n') => {
+                    line += 1;
+                    column = 1;
+                }
+                b'\r' => {}
+                // A UTF-8 continuation byte is part of the character before.
+                b if b & 0xC0 == 0x80 => {}
+                _ => column += 1,
+            }
+            i += 1;
+        }
+        out.push((line, column));
+    }
+    out
+}
+
+/// Diagnostics in file order: by file, line, column; equal places keep their order.
+pub fn sort_by_place(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| (&a.source, a.line, a.column).cmp(&(&b.source, b.line, b.column)));
+}
+
+fn quoted_header(names: &[&str]) -> String {
+    names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(",")
+}
+
+// ------------------------------------------------------------------ writing
+
+/// The licence import/export file of `state`'s users from position `first`,
+/// `count` of them; the header comes with `first` = 0. Every user is
+/// listed (empty cells without a licence), so importing it restores exactly
+/// these licences (C4).
+pub fn write_licenses(state: &State, first: u32, count: u32) -> String {
+    let mut out = String::new();
+    if first == 0 {
+        write_record(&mut out, COLUMNS.iter().copied());
+    }
+    for u in page(state, first, count) {
+        let cell = |l: LicenseType| if u.held_license() == Some(l) { "Assigned" } else { "" };
+        write_record(&mut out, [u.id(), u.name(), u.email(), cell(LicenseType::Standard), cell(LicenseType::Inspections)]);
+    }
+    out
+}
+
+/// The same users as a users listing: `Assigned`, `Disabled` or empty
+/// (grey), then `Last Sync`, `Assigned At`, `Temporary Since` and
+/// `External`. A check accepts it, and importing it gives the same
+/// selectors back.
+pub fn write_listing(state: &State, first: u32, count: u32) -> String {
+    let mut out = String::new();
+    if first == 0 {
+        write_record(&mut out, COLUMNS.iter().chain(OPTIONAL_COLUMNS.iter()).copied());
+    }
+    let instant = |at: Option<Instant>| at.map(format_rfc3339).unwrap_or_default();
+    let cell = |s: Selector| match s {
+        Selector::Assigned => "Assigned",
+        Selector::Disabled => "Disabled",
+        Selector::Unassigned => "",
+    };
+    for u in page(state, first, count) {
+        let (last, assigned, temporary) = (instant(u.last_sync()), instant(u.assigned_at()), instant(u.temporary_since()));
+        let external = if u.external { "true" } else { "false" };
+        write_record(
+            &mut out,
+            [u.id(), u.name(), u.email(), cell(u.standard), cell(u.inspections), &last, &assigned, &temporary, external],
+        );
+    }
+    out
+}
+
+fn page(state: &State, first: u32, count: u32) -> impl Iterator<Item = crate::users::UserRef<'_>> {
+    let users = state.users();
+    let end = (first as usize).saturating_add(count as usize).min(users.len());
+    (first as usize..end).map(move |i| users.get(UserIx(i as u32)))
+}
+
+/// One CSV record, every field quoted, `\n` line end.
+pub fn write_record<'a>(out: &mut String, fields: impl IntoIterator<Item = &'a str>) {
+    for (i, field) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        if field.contains('"') {
+            out.push_str(&field.replace('"', "\"\""));
+        } else {
+            out.push_str(field);
+        }
+        out.push('"');
+    }
+    out.push('\n');
+}
+
+// ------------------------------------------------------------------ what-if
+
+/// Two sides of a what-if compared, user by user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comparison {
+    /// Every outcome either side has, with both counts: licences (in WIT
+    /// order) when allowed, then codes when denied.
+    pub counts: Vec<(&'static str, u32, u32)>,
+    /// Positions whose allow, code, licence or rule differ.
+    pub changed: Vec<u32>,
+}
+
+/// Counts outcomes by licence when allowed and by code when denied; `key`
+/// gives an outcome's allow, code and licence. An outcome changes when any
+/// of its parts (the rule too) differs.
+pub fn compare<T: PartialEq>(
+    before: &[T],
+    after: &[T],
+    key: impl Fn(&T) -> (bool, Code, Option<GrantedLicense>),
+) -> Comparison {
+    // One count per licence (in WIT order), then per code: no map needed.
+    let licenses = GrantedLicense::ALL.len();
+    let class = |o: &T| match key(o) {
+        (true, _, Some(l)) => GrantedLicense::ALL.iter().position(|x| *x == l).unwrap_or(0),
+        (_, code, _) => licenses + Code::ALL.iter().position(|x| *x == code).unwrap_or(0),
+    };
+    let mut counts = vec![(0u32, 0u32); licenses + Code::ALL.len()];
+    for o in before {
+        counts[class(o)].0 += 1;
+    }
+    for o in after {
+        counts[class(o)].1 += 1;
+    }
+    let name = |i: usize| match GrantedLicense::ALL.get(i) {
+        Some(l) => l.name(),
+        None => Code::ALL[i - licenses].name(),
+    };
+    Comparison {
+        counts: counts.into_iter().enumerate().filter(|(_, c)| *c != (0, 0)).map(|(i, (b, a))| (name(i), b, a)).collect(),
+        changed: (0..before.len().min(after.len()) as u32).filter(|&i| before[i as usize] != after[i as usize]).collect(),
+    }
+}

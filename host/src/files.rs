@@ -1,0 +1,89 @@
+//! Reading inputs with a bound and writing outputs whole.
+//!
+//! - Text inputs (scenarios, organisation files) are read up to
+//!   [`MAX_TEXT`]; a larger one, or an endless one like `/dev/zero`, is an
+//!   error naming the limit. `-` is standard input; FIFOs are read as they
+//!   come.
+//! - Licence files are streamed in [`CHUNK`]s: memory grows with what the
+//!   reader keeps, not with the file; the reader says when to stop.
+//! - Output files are written beside their target and renamed into place
+//!   ([`write_atomically`]): a new file is created exclusively with a fresh
+//!   name, a replaced file keeps its permissions, a symlink at the target is
+//!   replaced rather than followed, and a stray file is never touched.
+
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// The most a scenario or organisation file may hold.
+pub const MAX_TEXT: u64 = 256 << 20;
+
+/// How much of a licence file is read and handed over at once.
+pub const CHUNK: usize = 1 << 20;
+
+/// The text of `file` (`-`: standard input), at most `max` bytes, and its
+/// name for messages.
+pub fn read_text(file: &str, max: u64) -> Result<(String, String)> {
+    let (reader, name): (Box<dyn Read>, String) = if file == "-" {
+        (Box::new(io::stdin().lock()), "<stdin>".into())
+    } else {
+        let f = std::fs::File::open(file).map_err(|e| Error::input(file, e))?;
+        (Box::new(f), file.into())
+    };
+    let mut bytes = Vec::new();
+    reader.take(max + 1).read_to_end(&mut bytes).map_err(|e| Error::input(&name, e))?;
+    if bytes.len() as u64 > max {
+        return Err(Error::input(&name, format!("larger than {} MiB, the most a text input may hold", max >> 20)));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+        Error::input(format!("{name}:{line}"), "not UTF-8 text")
+    })?;
+    Ok((text, name))
+}
+
+/// Streams `path` to `each` in [`CHUNK`]s until the file ends or `each`
+/// returns `false`.
+pub fn stream(path: &Path, mut each: impl FnMut(&[u8]) -> Result<bool>) -> Result<()> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::input(path.display(), e))?;
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::input(path.display(), e)),
+        };
+        if !each(&buf[..n])? {
+            return Ok(());
+        }
+    }
+}
+
+/// Writes `path` whole or not at all: `write` fills a new file beside it,
+/// which then replaces `path` (keeping the permissions of a file it
+/// replaces). On any error the target is untouched and the new file removed.
+pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let fail = |e: io::Error| Error::input(path.display(), e);
+    let mut file = tempfile::Builder::new().prefix(".turnstile-").suffix(".partial").tempfile_in(dir).map_err(fail)?;
+    {
+        let mut out = io::BufWriter::new(file.as_file_mut());
+        write(&mut out)?;
+        out.flush().map_err(fail)?;
+    }
+    // A replaced file keeps its permissions (a symlink is replaced, not followed).
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if meta.file_type().is_file() {
+            std::fs::set_permissions(file.path(), meta.permissions()).map_err(fail)?;
+        }
+    }
+    file.as_file().sync_all().map_err(fail)?;
+    file.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! `turnstile run`: a scenario's events fed in order to one organisation,
+//! each decision's effects applied before the next event, each decision
+//! line handed over as soon as it is made.
+//!
+//! The scenario is read and each line written by the component itself (its
+//! `scenario` interface), so every host prints the same bytes. A failure on
+//! one event (a trap, a breached limit) is contained: the organisation is
+//! restored as it was before that event (see [`crate::Org`]), the failure is
+//! reported for that event, and the run goes on.
+
+use std::ops::ControlFlow;
+
+use crate::error::Result;
+use crate::instance::{Evaluator, Instance};
+use crate::model::{Event, OrgState};
+use crate::org::Org;
+
+/// How a run went.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Events decided.
+    pub decided: usize,
+    /// Events whose decision failed (each reported as it happened).
+    pub failed: usize,
+    /// The state after the last event, when asked for.
+    pub state: Option<OrgState>,
+}
+
+/// Reads `text` (a scenario named `source`), then feeds its events: `emit`
+/// gets each event's index and its decision line, or the error that stopped
+/// that one event, as soon as it is made; it returns `Break` to stop the run
+/// (its reader went away). A scenario that can't be read is an error and
+/// nothing is emitted.
+pub fn run(
+    evaluator: &Evaluator,
+    text: &str,
+    source: &str,
+    emit: impl FnMut(usize, Result<String>) -> ControlFlow<()>,
+) -> Result<Report> {
+    run_keeping_state(evaluator, text, source, false, emit)
+}
+
+/// [`run`], with the state after the last event in the report when `keep_state`.
+pub fn run_keeping_state(
+    evaluator: &Evaluator,
+    text: &str,
+    source: &str,
+    keep_state: bool,
+    mut emit: impl FnMut(usize, Result<String>) -> ControlFlow<()>,
+) -> Result<Report> {
+    let mut formats = evaluator.instance()?;
+    let scenario = formats.parse_scenario(text, source)?;
+    let mut org = Org::load(evaluator, scenario.state, source)?;
+    let mut report = Report::default();
+    for (i, event) in scenario.events.iter().enumerate() {
+        let line = org
+            .step(event)
+            .and_then(|decision| render(evaluator, &mut formats, i as u32, event, &decision))
+            .map_err(|e| e.context(format!("{source}: events[{i}] ({})", describe(event))));
+        match &line {
+            Ok(_) => report.decided += 1,
+            Err(_) => report.failed += 1,
+        }
+        if emit(i, line).is_break() {
+            return Ok(report);
+        }
+    }
+    if keep_state {
+        report.state = Some(org.snapshot()?);
+    }
+    Ok(report)
+}
+
+/// A decision's line; a writer that failed is replaced for the next event.
+fn render(
+    evaluator: &Evaluator,
+    formats: &mut Instance,
+    index: u32,
+    event: &Event,
+    decision: &crate::model::Decision,
+) -> Result<String> {
+    formats.render_decision(index, event, decision).inspect_err(|_| {
+        if let Ok(fresh) = evaluator.instance() {
+            *formats = fresh;
+        }
+    })
+}
+
+/// "sync of `u1`": the event's kind and who it is about, for messages
+/// (spelled by the rules crate: the host restates no name).
+pub fn describe(event: &Event) -> String {
+    match crate::instance::native_event(event) {
+        Ok(e) => match e.kind.subject() {
+            Some(user) => format!("{} of `{user}`", e.kind.name()),
+            None => e.kind.name().to_string(),
+        },
+        Err(_) => "an event".to_string(),
+    }
+}
