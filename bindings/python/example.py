@@ -1,37 +1,37 @@
 """Turnstile from Python: build an organisation, ask for decisions, keep the state.
 
-Run from the repository root after `./scripts/test` (or `cargo build --release &&
-./target/release/turnstile component --out target/turnstile.wasm`):
+After `pip install ./bindings/python` (the package carries the policy component):
 
-    PYTHONPATH=bindings/python python bindings/python/example.py target/turnstile.wasm
+    python bindings/python/example.py
 """
 
-import sys
+from turnstile_policy import Channel, Event, EventKind, OrgState, Policy, SyncEvent, instant, rfc3339
 
-from turnstile import Policy, format_instant, parse_instant
-
-policy = Policy(sys.argv[1] if len(sys.argv) > 1 else "target/turnstile.wasm")
+policy = Policy()  # the component inside the package; Policy("other.wasm") loads another
+engine = policy.engine
 
 # One Standard licence, given out automatically; defaults come from the component.
-settings = policy.default_settings()
-settings["licenses"]["standard"] = 1
-settings["auto_assign"] = True
-state = {"settings": settings, "users": [policy.new_user("ana"), policy.new_user("ben")],
-         "groups": [], "sessions": []}
+settings = engine.default_settings()
+settings.licenses.standard = 1
+settings.auto_assign = True
+state = OrgState(settings=settings, users=[engine.new_user("ana"), engine.new_user("ben")], groups=[], sessions=[])
 
 
 def sync(user, at):
-    return {"at": parse_instant(at), "kind": {"tag": "sync", "val": {"user": user, "channel": "mobile"}}}
+    return Event(at=instant(at), kind=EventKind.Sync(SyncEvent(user=user, channel=Channel.MOBILE)))
 
 
-with policy.load(state) as org:
+with engine.Org.load(state) as org:  # a refused state raises ProblemError, listing every problem
     # decide() only asks; step() decides and applies the decision's effects.
-    print("ask  ana:", org.decide(sync("ana", "2026-11-22T10:00:00Z"))["rule"])
+    print("ask  ana:", org.decide(sync("ana", "2026-11-22T10:00:00Z")).rule)
     for user in ["ana", "ben"]:
-        d = org.step(sync(user, "2026-11-22T10:00:00Z"))
-        print(f"sync {user}: allow={d['allow']} code={d['code']} rule={d['rule']} "
-              f"license={d['license']} message={d['message']!r} detail={d['detail']!r}")
-        for effect in d["effects"]:  # variants are {"tag": ..., "val": ...}; instants are ints
-            print("   ", effect["tag"], effect["val"]["user"], format_instant(effect["val"]["at"]))
+        event = sync(user, "2026-11-22T10:00:00Z")
+        d = org.step(event)
+        print(f"sync {user}: allow={d.allow} code={d.code} rule={d.rule} "
+              f"license={d.license} message={d.message!r} detail={d.detail!r}")
+        for effect in d.effects:  # a variant's case has .tag and .value; instants are int seconds
+            print("   ", effect.tag, effect.value.user, rfc3339(effect.value.at))
+    # The line `turnstile run` would print for this decision, as event number 1:
+    print(policy.scenario.render_decision(1, event, d))
     saved = org.snapshot()  # persist this, load it later
-    print("ana holds standard:", saved["users"][0]["standard"])
+    print("ana holds standard:", saved.users[0].standard)

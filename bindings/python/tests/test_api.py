@@ -1,0 +1,205 @@
+"""The typed API: values are the generated classes, calls check what they are given, refusals
+are exceptions that list every problem, and a component that isn't the WIT's is refused."""
+
+import copy
+import dataclasses
+import unittest
+
+from support import WASM
+
+import turnstile_policy as tp
+from turnstile_policy import (Channel, Code, DiagnosticError, Effect, Event, EventKind, IncompatibleComponent,
+                              LicenseEvent, LicenseType, OrgState, Policy, ProblemError, Selector, SyncEvent,
+                              UserInstant, instant, rfc3339)
+
+AT = instant("2026-11-22T10:00:00Z")
+
+
+class Engine(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.policy = Policy(WASM)
+        cls.engine = cls.policy.engine
+
+    def state(self, *users):
+        settings = self.engine.default_settings()
+        settings.licenses.standard = 1
+        settings.auto_assign = True
+        return OrgState(settings=settings, users=[self.engine.new_user(u) for u in users or ["ana"]],
+                        groups=[], sessions=[])
+
+    def sync(self, user):
+        return Event(at=AT, kind=EventKind.Sync(SyncEvent(user=user, channel=Channel.MOBILE)))
+
+    def test_values_are_the_generated_classes(self):
+        settings = self.engine.default_settings()
+        self.assertIsInstance(settings, tp.Settings)
+        self.assertIsInstance(settings.licenses, tp.Licenses)
+        self.assertIsInstance(settings.plans[0], tp.Plan)
+        self.assertTrue(all(isinstance(f, tp.FeatureSet) for f in settings.plans[0].feature_sets))
+        user = self.engine.new_user("ana")
+        self.assertIs(user.standard, Selector.UNASSIGNED)
+        self.assertIsNone(user.last_sync)
+        info = self.engine.info()
+        self.assertIsInstance(info, tp.PolicyInfo)
+        self.assertEqual(info.version, tp.PACKAGE.split("@")[1])
+
+    def test_enums_are_strings_and_variants_are_small_classes(self):
+        self.assertEqual(Code.LICENSE_NOT_FOUND, "license_not_found")
+        self.assertEqual(f"{Code.LICENSE_NOT_FOUND}", "license_not_found")
+        self.assertEqual(str(Selector.ASSIGNED), "assigned")
+        kind = EventKind.Sync(SyncEvent(user="ana", channel=Channel.WEB))
+        self.assertIsInstance(kind, EventKind)
+        self.assertEqual((kind.tag, kind.value.user), ("sync", "ana"))
+        self.assertEqual(EventKind.CloseSession("ana").tag, "close_session")
+        self.assertEqual(kind, copy.deepcopy(kind))
+        self.assertEqual(dataclasses.asdict(kind.value), {"user": "ana", "channel": Channel.WEB})
+
+    def test_snake_case_fields_are_set_and_misspelt_ones_refused(self):
+        settings = self.engine.default_settings()
+        settings.auto_assign = True
+        settings.licenses.standard = 7
+        self.assertTrue(settings.auto_assign)
+        for wrong in ("autoAssign", "auto-assign", "auto_asign"):
+            with self.assertRaises(AttributeError, msg=wrong):
+                setattr(settings, wrong, True)
+        state = OrgState(settings=settings, users=[], groups=[], sessions=[])
+        with self.engine.Org.load(state) as org:
+            got = org.snapshot().settings
+        self.assertTrue(got.auto_assign)
+        self.assertEqual(got.licenses.standard, 7)
+        self.assertEqual(got, settings)
+
+    def test_decide_then_apply_is_step_and_snapshots_reload(self):
+        with self.engine.Org.load(self.state()) as a, self.engine.Org.load(self.state()) as b:
+            decision = a.decide(self.sync("ana"))
+            self.assertEqual(a.snapshot(), b.snapshot(), "decide changes nothing")
+            self.assertIs(decision.code, Code.OK)
+            a.apply(decision.effects)
+            self.assertEqual(b.step(self.sync("ana")), decision)
+            self.assertEqual(a.snapshot(), b.snapshot())
+            self.assertIs(a.snapshot().users[0].standard, Selector.ASSIGNED)
+            self.assertEqual([e.tag for e in decision.effects], ["assign", "touch"])
+            self.assertEqual(rfc3339(decision.effects[0].value.at), "2026-11-22T10:00:00Z")
+            with self.engine.Org.load(a.snapshot()) as c:
+                self.assertEqual(c.snapshot(), a.snapshot())
+
+    def test_bad_effects_are_refused_whole(self):
+        with self.engine.Org.load(self.state()) as org:
+            before = org.snapshot()
+            touch = lambda user: Effect.Touch(UserInstant(user=user, at=1))  # noqa: E731
+            with self.assertRaises(ProblemError) as caught:
+                org.apply([touch("ana"), touch("ghost")])
+            self.assertEqual(caught.exception.problems[0].field, "effects[1]")
+            self.assertTrue(str(caught.exception).startswith("effects[1]: "), str(caught.exception))
+            self.assertEqual(org.snapshot(), before, "all or nothing")
+
+    def test_a_refused_state_lists_every_problem(self):
+        state = self.state("ana", "ana", "ben")
+        for user in state.users:
+            user.standard = Selector.ASSIGNED
+        with self.assertRaises(ProblemError) as caught:
+            self.engine.Org.load(state)
+        problems = caught.exception.problems
+        self.assertGreaterEqual(len(problems), 2)
+        self.assertIsInstance(problems[0], tp.Problem)
+        self.assertEqual(str(caught.exception).splitlines(), [f"{p.field}: {p.message}" for p in problems])
+        self.assertIn(LicenseType.STANDARD, [p.over_assigned for p in problems])
+        self.assertIsInstance(caught.exception, tp.TurnstileError)
+
+    def test_the_loader_builds_the_same_organisation(self):
+        state = self.state("ana", "ben")
+        loader = self.engine.Loader(state.settings)
+        loader.add_users(state.users[:1])
+        loader.add_users(state.users[1:])
+        with self.engine.Loader.finish(loader) as built, self.engine.Org.load(state) as loaded:
+            self.assertEqual(built.snapshot(), loaded.snapshot())
+            self.assertEqual(built.user_count(), 2)
+            self.assertEqual([n.id for n in built.user_names([1, 0])], ["ben", "ana"])
+        with self.assertRaises(ValueError):
+            loader.add_users([])  # handed over to `finish`
+
+    def test_batches_and_usage(self):
+        with self.engine.Org.load(self.state("ana", "ben")) as org:
+            outcomes = org.step_batch([self.sync("ana"), self.sync("ben")])
+            self.assertEqual([(o.allow, o.code, o.rule) for o in outcomes],
+                             [(True, Code.OK, "L6"), (False, Code.LICENSE_NOT_FOUND, "L8")])
+            usage = org.usage(AT)
+            self.assertEqual([(u.license, u.assigned) for u in usage.licenses],
+                             [(LicenseType.STANDARD, 1), (LicenseType.INSPECTIONS, 0)])
+            self.assertEqual(len(org.sync_users(AT, Channel.WEB, 0, 10)), 2)
+
+    def test_wrong_values_name_their_path(self):
+        with self.engine.Org.load(self.state()) as org:
+            cases = [
+                ({"at": AT, "kind": {"tag": "sync"}}, "org.decide: event: expected Event, got dict"),
+                (Event(at="now", kind=None), "org.decide: event.at: expected s64"),
+                (Event(at=AT, kind=SyncEvent(user="ana", channel=Channel.MOBILE)),
+                 "org.decide: event.kind: expected EventKind (one of EventKind.Sync, "),
+                (Event(at=AT, kind=EventKind.Sync(SyncEvent(user=1, channel=Channel.MOBILE))),
+                 "org.decide: event.kind.value.user: expected a str, got int"),
+                (Event(at=AT, kind=EventKind.Sync(SyncEvent(user="ana", channel="bike"))),
+                 "org.decide: event.kind.value.channel: expected Channel (one of Channel.MOBILE, Channel.WEB), got 'bike'"),
+            ]
+            for event, message in cases:
+                with self.assertRaises(TypeError, msg=message) as caught:
+                    org.decide(event)
+                self.assertTrue(str(caught.exception).startswith(message), str(caught.exception))
+            # An enum's value may be given as its string.
+            self.assertEqual(org.decide(Event(at=AT, kind=EventKind.Sync(SyncEvent(user="ana", channel="web")))).rule,
+                             "L6")
+            with self.assertRaises(TypeError):
+                org.decide()
+
+    def test_a_closed_org_says_so(self):
+        org = self.engine.Org.load(self.state())
+        org.close()
+        org.close()
+        with self.assertRaisesRegex(ValueError, "this Org is closed"):
+            org.snapshot()
+
+    def test_parse_gives_typed_scenarios(self):
+        scenario = self.policy.scenario.parse(
+            '{"users": [{"id": "u"}], "events": [{"at": "2026-11-22T10:00:00Z", "kind": "sync", "user": "u"}]}', "s")
+        self.assertIsInstance(scenario, tp.Scenario)
+        self.assertEqual(scenario.state.settings, self.engine.default_settings())
+        self.assertEqual(scenario.events, [Event(at=AT, kind=EventKind.Sync(SyncEvent(user="u", channel=Channel.MOBILE)))])
+        with self.assertRaises(DiagnosticError) as caught:
+            self.policy.scenario.parse_org('{"trail": true}', "org.json", [])
+        self.assertEqual(caught.exception.lines, [self.policy.scenario.render_diagnostic(caught.exception.diagnostics[0])])
+        self.assertTrue(caught.exception.lines[0].startswith("org.json:1:2: "), caught.exception.lines)
+
+    def test_instants(self):
+        self.assertEqual(instant("1970-01-01T00:00:00Z"), 0)
+        self.assertEqual(instant("2026-11-22T11:00:00+01:00"), AT)
+        self.assertEqual(rfc3339(-1), "1969-12-31T23:59:59Z")
+        for bad in ["2026-11-31T10:00:00Z", "2026-11-22T10:00:00.5Z", "2026-11-22T10:00:00", "soon"]:
+            with self.assertRaises(ValueError, msg=bad):
+                instant(bad)
+
+
+class Incompatible(unittest.TestCase):
+    """A component whose types aren't the WIT's the bindings came from is refused on load, naming what differs."""
+
+    def schema_with(self, change):
+        schema = copy.deepcopy({k: dict(v) for k, v in Policy.SCHEMA.items()})
+        change(schema)
+        return type("OtherPolicy", (Policy,), {"SCHEMA": schema})
+
+    def test_a_record_with_other_fields(self):
+        def change(schema):
+            kind, cls, fields = schema["types"]["engine.licenses"]
+            schema["types"]["engine.licenses"] = (kind, cls, fields + (("seats", "seats", "u32"),))
+        with self.assertRaisesRegex(IncompatibleComponent, r"engine\.licenses: the component's fields are"):
+            self.schema_with(change)(WASM)
+
+    def test_a_missing_function(self):
+        def change(schema):
+            interface = next(iter(schema["functions"]))
+            schema["functions"][interface] = dict(schema["functions"][interface], explode=((), None))
+        with self.assertRaisesRegex(IncompatibleComponent, r"#explode: the component doesn't export it"):
+            self.schema_with(change)(WASM)
+
+
+if __name__ == "__main__":
+    unittest.main()
