@@ -4,8 +4,8 @@
 // a pure `decide` on a fixed organisation of 1,000 users, repeated; the median of several
 // rounds. Each call includes lowering the event and lifting the decision (jco's bindings).
 //
-//   node bindings/js/bench.mjs [N]        (after `npm run transpile`)
-import { engine } from './generated/turnstile.js';
+//   node bindings/js/bench.mjs [N]        (after `npm run build`)
+import { engine } from 'turnstile-policy';
 
 const T = 1795341600n; // 2026-11-22T10:00:00Z
 const DAY = 86400n;

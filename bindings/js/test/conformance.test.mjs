@@ -1,26 +1,20 @@
-// Every conformance vector replayed through the component from JavaScript (jco, Node).
+// Every scenario replayed through the component from JavaScript, compared with the Rust CLI.
 //
-// Each tests/conformance/NAME.json is read by turnstile.mjs, loaded with `Org.load` and
-// stepped event by event; every decision line must equal the line in NAME.expected.jsonl
-// (written by the Rust host) as data, field by field: allow, code, rule, message, the
-// kind-specific fields and the effects in order. A failure names the vector, the event and
-// the first differing field.
+// For each tests/conformance/NAME.json and examples/*.json, `run` (the component reads the scenario
+// and writes each line) must give exactly the bytes `turnstile run FILE` prints; each vector's lines
+// must also equal NAME.expected.jsonl as data, field by field (a failure names the vector, the event
+// and the first differing field). A scenario that can't be read must give the CLI's located error
+// lines, and `node cli.mjs` the CLI's exact output and exit status.
 //
-// Run (after `npm run transpile`): cd bindings/js && node --test test/
+// Run (after `npm run build`): cd bindings/js && node --test test/
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
-import { engine } from '../generated/turnstile.js';
-import { formatInstant, parseInstant, read, run, ScenarioError } from '../turnstile.mjs';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const JS = dirname(HERE);
-const ROOT = join(JS, '..', '..');
-const VECTORS = join(ROOT, 'tests', 'conformance');
+import { run, TurnstileError } from 'turnstile-policy';
+import { cli, nodeCli, ROOT, scenarios, VECTORS } from './support.mjs';
 
 const show = (v) => (v === undefined ? 'nothing' : JSON.stringify(v));
 const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -52,42 +46,50 @@ export function firstDifference(path, got, want) {
   return got === want ? null : `${path || '.'}: got ${show(got)}, expected ${show(want)}`;
 }
 
-function vectors() {
-  return readdirSync(VECTORS).filter((f) => f.endsWith('.json')).sort();
-}
+const text = (file) => readFileSync(join(ROOT, file), 'utf8');
 
-function expectedLines(name) {
-  const path = join(VECTORS, name.replace(/\.json$/, '.expected.jsonl'));
-  if (!existsSync(path)) throw new Error(`no ${name.replace(/\.json$/, '.expected.jsonl')} beside it`);
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
-}
-
-/** The first difference between this host's lines and the expected ones, or null. */
-function replay(name) {
-  // Through JSON text, as the Rust host prints them: the comparison is of data.
-  const got = JSON.parse(JSON.stringify(run(engine, read(engine, readFileSync(join(VECTORS, name), 'utf8')))));
-  const want = expectedLines(name);
-  for (let i = 0; i < Math.min(got.length, want.length); i++) {
-    const diff = firstDifference('', got[i], want[i]);
-    if (diff) return `event ${i}: ${diff}`;
-  }
-  return got.length === want.length ? null : `${got.length} decisions, expected ${want.length}`;
-}
-
-test('every vector gives the Rust host\'s decisions', () => {
-  const found = vectors();
-  assert.ok(found.length > 0, `no vectors in ${VECTORS}`);
+test('every scenario prints the CLI\'s bytes', () => {
   const failures = [];
-  for (const name of found) {
-    let diff;
+  const found = scenarios();
+  for (const file of found) {
+    const want = cli(['run', file]);
+    assert.equal(want.status, 0, `turnstile run ${file}: ${want.stderr}`);
+    let got;
     try {
-      diff = replay(name);
+      got = Buffer.from(run(text(file), file).map((line) => `${line}\n`).join(''));
     } catch (e) {
-      diff = `${e.constructor.name}: ${e.message}`;
+      failures.push(`${file}: ${e.constructor.name}: ${e.message}`);
+      continue;
     }
-    if (diff) failures.push(`${name} ${diff}`);
+    if (!got.equals(want.stdout)) {
+      const [a, b] = [got.toString().split('\n'), want.stdout.toString().split('\n')];
+      failures.push(`${file}: differs from \`turnstile run\` at line ${a.findIndex((line, i) => line !== b[i])}`);
+    }
   }
-  if (failures.length) assert.fail(`${failures.length} of ${found.length} vectors differ:\n${failures.join('\n')}`);
+  if (failures.length) assert.fail(`${failures.length} of ${found.length} scenarios differ:\n${failures.join('\n')}`);
+});
+
+test('every vector gives the expected decisions', () => {
+  const failures = [];
+  const vectors = scenarios().filter((f) => f.startsWith('tests/'));
+  assert.ok(vectors.length > 0, `no vectors in ${VECTORS}`);
+  for (const file of vectors) {
+    const expected = join(ROOT, file.replace(/\.json$/, '.expected.jsonl'));
+    if (!existsSync(expected)) {
+      failures.push(`${file}: no .expected.jsonl beside it`);
+      continue;
+    }
+    const want = readFileSync(expected, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+    const got = run(text(file), file).map((l) => JSON.parse(l));
+    let diff = null;
+    for (let i = 0; i < Math.min(got.length, want.length) && !diff; i++) {
+      const d = firstDifference('', got[i], want[i]);
+      if (d) diff = `event ${i}: ${d}`;
+    }
+    if (!diff && got.length !== want.length) diff = `${got.length} decisions, expected ${want.length}`;
+    if (diff) failures.push(`${file} ${diff}`);
+  }
+  if (failures.length) assert.fail(`${failures.length} of ${vectors.length} vectors differ:\n${failures.join('\n')}`);
 });
 
 test('the comparison is strict and says where', () => {
@@ -108,96 +110,77 @@ test('the comparison is strict and says where', () => {
   assert.equal(firstDifference('', { ...line, allow: 1 }, line), '.allow: got 1, expected true');
 });
 
-test('instants round-trip and convert offsets', () => {
-  assert.equal(parseInstant('1970-01-01T00:00:00Z'), 0n);
-  assert.equal(parseInstant('2026-11-22T11:00:00+01:00'), parseInstant('2026-11-22T10:00:00Z'));
-  assert.equal(formatInstant(parseInstant('2024-02-29T23:59:59Z')), '2024-02-29T23:59:59Z');
-  assert.equal(formatInstant(-1n), '1969-12-31T23:59:59Z');
-  for (const bad of ['2026-11-31T10:00:00Z', '2026-11-22T10:00:00.5Z', '2026-11-22T10:00:00', '2026-11-22']) {
-    assert.throws(() => parseInstant(bad), RangeError, bad);
+// Scenarios that can't be read: syntax, format, instants, references, states that don't load.
+export const BAD = {
+  'syntax.json': '{"users": [{"id": "ana"},]}',
+  'unknown_field.json': '{"org": {"trail": true}}',
+  'missing_id.json': '{"users": [{"name": "x"}]}',
+  'unknown_kind.json': '{"events": [{"at": "2026-11-22T10:00:00Z", "kind": "fly"}]}',
+  'no_such_date.json': '{"events": [\n  {"at": "2026-11-31T10:00:00Z", "kind": "set_plan", "plan": "basic"}]}',
+  'unknown_user.json': '{"events": [{"at": "2026-11-22T10:00:00Z", "kind": "login", "user": "ghost"}]}',
+  'negative.json': '{"org": {"temporary_days": -1}}',
+  'not_an_object.json': '[]',
+  'empty.json': '',
+  'duplicate_plans.json': '{"org": {"plans": [{"name": "gold"}, {"name": "gold"}]}}',
+  'state_refused.json': '{"org": {"licenses": {"standard": 1}},\n "users": [\n  {"id": "ana", "standard": "assigned"},\n'
+    + '  {"id": "ana", "standard": "assigned"},\n  {"id": "ben", "standard": "assigned"}]}',
+};
+
+test('bad scenarios give the CLI\'s located errors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'turnstile-bad-'));
+  try {
+    for (const [name, body] of Object.entries(BAD)) {
+      const path = join(dir, name);
+      writeFileSync(path, body);
+      const want = cli(['run', path]);
+      assert.equal(want.status, 2, name);
+      assert.equal(want.stdout.length, 0, name);
+      assert.ok(want.stderr.toString().startsWith(`turnstile: ${path}`), `${name}: ${want.stderr}`);
+      assert.throws(() => run(body, path), (e) => {
+        assert.ok(e instanceof TurnstileError, name);
+        assert.equal(`turnstile: ${e.message}\n`, want.stderr.toString(), name);
+        assert.deepEqual(e.lines, e.message.split('\n'));
+        assert.ok(Array.isArray(e.payload) && e.payload.length === e.lines.length, name);
+        return true;
+      }, name);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('defaults come from the component', () => {
-  const s = read(engine, '{"users": [{"id": "u"}], "events": [{"at": "2026-11-22T10:00:00Z", "kind": "sync", "user": "u"}]}');
-  assert.deepEqual(s.state.settings, engine.defaultSettings());
-  assert.deepEqual(s.state.users, [engine.newUser('u')]);
-  assert.deepEqual(s.events[0].kind, { tag: 'sync', val: { user: 'u', channel: 'mobile' } });
+test('a state that doesn\'t load lists every problem in place', () => {
+  assert.throws(() => run(BAD['state_refused.json'], 'state.json'), (e) => {
+    assert.ok(e.lines.length >= 2, e.message);
+    assert.ok(e.lines.every((l) => l.startsWith('state.json:')), e.message);
+    assert.ok(e.payload.some((d) => d.path.startsWith('users[')));
+    return true;
+  });
 });
 
-test('bad scenarios name the place', () => {
-  const cases = {
-    '{"org": {"trail": true}}': 'org.trail: unknown field',
-    '{"users": [{"name": "x"}]}': 'users[0].id: missing field',
-    '{"events": [{"at": "2026-11-22T10:00:00Z", "kind": "fly"}]}': 'events[0].kind: unknown event kind `fly`',
-    '{"events": [{"at": "2026-11-31T10:00:00Z", "kind": "set_plan", "plan": "basic"}]}': 'events[0].at: `2026-11-31',
-    '{"events": [{"at": "2026-11-22T10:00:00Z", "kind": "login", "user": "ghost"}]}': 'events[0].user: unknown user `ghost`',
-    '{"org": {"temporary_days": -1}}': 'org.temporary_days: expected an integer',
+test('cli.mjs prints what the CLI prints', () => {
+  const same = (args, input) => {
+    const [got, want] = [nodeCli(args, input), cli(['run', ...args], input)];
+    assert.equal(got.stderr.toString(), want.stderr.toString(), args.join(' '));
+    assert.ok(got.stdout.equals(want.stdout), `${args.join(' ')}: stdout differs`);
+    assert.equal(got.status, want.status, args.join(' '));
+    return got;
   };
-  for (const [text, message] of Object.entries(cases)) {
-    assert.throws(() => read(engine, text), (e) => e instanceof ScenarioError && e.message.startsWith(message), text);
+  same(['examples/licensing.json']);
+  same(['-'], readFileSync(join(ROOT, 'examples', 'calls.json')));
+  assert.equal(same(['-'], BAD['no_such_date.json']).status, 2);
+  same(['no/such.json']);
+  same(['-'], Buffer.from('{"users": [\n{"id": "\xff"}]}', 'latin1'));
+});
+
+test('cli.mjs --help prints its usage', () => {
+  for (const flag of ['--help', '-h']) {
+    const { status, stdout, stderr } = nodeCli([flag]);
+    assert.equal(status, 0);
+    assert.equal(stderr.length, 0);
+    assert.match(stdout.toString(), /^Usage: turnstile-policy SCENARIO\|-\n/);
   }
-});
-
-test('own plans replace defaults; duplicates are refused in the scenario\'s terms', () => {
-  let s = read(engine, '{"org": {"plans": [{"name": "basic", "feature_sets": ["calls"]}]}}');
-  assert.deepEqual(s.state.settings.plans.map((p) => p.name), ['basic', 'reach', 'record']);
-  assert.deepEqual(s.state.settings.plans[0].featureSets, ['calls']);
-  s = read(engine, '{"org": {"plans": [{"name": "gold"}, {"name": "gold"}]}}');
-  assert.throws(() => run(engine, s), (e) => e instanceof ScenarioError && e.message.includes('inconsistent state:\n  org.plans[4].name:'));
-});
-
-test('decide then apply is step; bad effects are refused whole; snapshots reload', () => {
-  const state = () => {
-    const settings = engine.defaultSettings();
-    settings.licenses.standard = 1;
-    settings.autoAssign = true;
-    return { settings, users: [engine.newUser('ana')], groups: [], sessions: [] };
-  };
-  const sync = { at: parseInstant('2026-11-22T10:00:00Z'), kind: { tag: 'sync', val: { user: 'ana', channel: 'mobile' } } };
-  const [a, b] = [engine.Org.load(state()), engine.Org.load(state())];
-  const decision = a.decide(sync);
-  assert.deepEqual(a.snapshot(), b.snapshot(), 'decide changes nothing');
-  a.apply(decision.effects);
-  assert.deepEqual(b.step(sync), decision);
-  assert.deepEqual(a.snapshot(), b.snapshot());
-  assert.equal(a.snapshot().users[0].standard, 'assigned');
-  assert.deepEqual(engine.Org.load(a.snapshot()).snapshot(), a.snapshot());
-  const before = a.snapshot();
-  const touch = (user) => ({ tag: 'touch', val: { user, at: 1n } });
-  assert.throws(() => a.apply([touch('ana'), touch('ghost')]), (e) => e.payload?.field === 'effects[1]');
-  assert.deepEqual(a.snapshot(), before, 'all or nothing');
-  const twice = state();
-  twice.users.push(engine.newUser('ana'));
-  assert.throws(() => engine.Org.load(twice), (e) => Array.isArray(e.payload) && e.payload.length > 0);
-});
-
-test('the transpiled component needs nothing at run time but Node itself', () => {
-  const generated = join(JS, 'generated');
-  const code = readdirSync(generated).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(generated, f), 'utf8')).join('\n');
-  const specifiers = [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*)['"]([^'"]+)['"]/g)].map((m) => m[1]);
-  assert.deepEqual(specifiers.filter((s) => !s.startsWith('node:')), [], 'imports other than Node built-ins');
-  assert.ok(!code.includes('preview2-shim'), 'no WASI shim');
-});
-
-const EXAMPLE_OUTPUT = `\
-ask  ana: L6
-sync ana: allow=true code=ok rule=L6 license=standard message="sync allowed: standard licence" detail=undefined
-    assign ana 2026-11-22T10:00:00Z
-    touch ana 2026-11-22T10:00:00Z
-sync ben: allow=false code=license-not-found rule=L8 license=undefined message="LICENSE: NOT FOUND" detail="no free standard licence"
-ana holds standard: assigned
-`;
-
-test('the README shows example.mjs and its output verbatim', () => {
-  const example = readFileSync(join(JS, 'example.mjs'), 'utf8');
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  assert.ok(readme.includes(example), 'README.md must show bindings/js/example.mjs verbatim');
-  assert.ok(readme.includes('```\n' + EXAMPLE_OUTPUT + '```'), 'README.md must show example.mjs\'s output');
-});
-
-test('example.mjs runs as the README says', () => {
-  // One Standard licence, auto-assignment on: ana gets it (L6), ben finds none (L8).
-  const out = execFileSync(process.execPath, [join(JS, 'example.mjs')], { cwd: ROOT, encoding: 'utf8' });
-  assert.equal(out, EXAMPLE_OUTPUT);
+  const { status, stderr } = nodeCli([]);
+  assert.equal(status, 2);
+  assert.match(stderr.toString(), /^Usage: /);
 });
