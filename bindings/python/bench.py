@@ -5,7 +5,7 @@ a pure `decide` on a fixed organisation of 1,000 users, repeated; the median of
 several rounds. Each call includes converting the event to WIT values and the
 decision back to Python objects.
 
-    python bindings/python/bench.py [COMPONENT.wasm] [N]     (with turnstile_policy importable)
+    python bindings/python/bench.py [COMPONENT.wasm] [N]     (with the package installed)
 """
 
 import statistics

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes turnstile_policy/_generated.py from the WIT: the typed Python API.
+"""Writes src/turnstile_policy/_generated.py from the WIT: the typed Python API.
 
     python bindings/python/generate.py            # from wit/ of this repository
     python bindings/python/generate.py --check    # exit 1 if the file is not what the WIT gives
@@ -35,7 +35,7 @@ from typing import Dict, List, Optional, Tuple, Union
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-OUTPUT = HERE / "turnstile_policy" / "_generated.py"
+OUTPUT = HERE / "src" / "turnstile_policy" / "_generated.py"
 
 # `listing` (licence CSV files) is not part of the bindings: it may move to another component.
 SKIP = {"listing"}

@@ -1,8 +1,8 @@
 """The build steps pyproject.toml can't say: the typed API and the policy component, into the package.
 
-- turnstile_policy/_generated.py is written by generate.py from the repository's wit/ (when
+- src/turnstile_policy/_generated.py is written by generate.py from the repository's wit/ (when
   there is no wit/ to read, as in an sdist, the source package's copy is kept).
-- If turnstile_policy/turnstile.wasm is not in the source package (a clone; an sdist has it),
+- If src/turnstile_policy/turnstile.wasm is not in the source package (a clone; an sdist has it),
   the component is built from this repository with
 
       cargo run --release --locked -p turnstile -- component --out <package dir>/turnstile.wasm
@@ -21,7 +21,8 @@ from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-PACKAGED = HERE / "turnstile_policy" / "turnstile.wasm"
+SOURCE = HERE / "src" / "turnstile_policy"
+PACKAGED = SOURCE / "turnstile.wasm"
 WIT = ROOT / "wit"
 
 
@@ -33,7 +34,7 @@ class BuildPy(build_py):
     def run(self) -> None:
         super().run()
         editable = getattr(self, "editable_mode", False)
-        package = HERE / "turnstile_policy" if editable else Path(self.build_lib).resolve() / "turnstile_policy"
+        package = SOURCE if editable else Path(self.build_lib).resolve() / "turnstile_policy"
         package.mkdir(parents=True, exist_ok=True)
         self.generate(package / "_generated.py")
         if not PACKAGED.exists():  # else copied with the package data
@@ -41,7 +42,7 @@ class BuildPy(build_py):
 
     def generate(self, out: Path) -> None:
         if not WIT.is_dir():
-            if not (HERE / "turnstile_policy" / "_generated.py").exists():
+            if not (SOURCE / "_generated.py").exists():
                 fail(f"no {WIT} to generate the typed API from: build from a clone (pip install ./bindings/python)")
             return
         sys.path.insert(0, str(HERE))

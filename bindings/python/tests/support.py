@@ -8,8 +8,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PYTHON_DIR = HERE.parent
+SOURCE = PYTHON_DIR / "src"  # the package's source (its _generated.py written by generate.py)
 ROOT = PYTHON_DIR.parents[1]
-sys.path.insert(0, str(PYTHON_DIR))
+sys.path.insert(0, str(SOURCE))
 
 VECTORS = ROOT / "tests" / "conformance"
 # The component: $TURNSTILE_WASM, else the one scripts/test-bindings writes.

@@ -19,7 +19,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from support import PYTHON_DIR, ROOT, WASM, cli, first_difference, relative, scenarios
+from support import ROOT, SOURCE, WASM, cli, first_difference, relative, scenarios
 
 from turnstile_policy import DiagnosticError, Policy
 
@@ -33,7 +33,7 @@ def expected_lines(vector):
 
 def module(*args, stdin=None):
     """`python -m turnstile_policy --policy WASM ARGS` from the repository root."""
-    env = dict(os.environ, PYTHONPATH=str(PYTHON_DIR))
+    env = dict(os.environ, PYTHONPATH=str(SOURCE))
     done = subprocess.run([sys.executable, "-m", "turnstile_policy", "--policy", WASM, *args],
                           cwd=ROOT, env=env, input=stdin, capture_output=True)
     return done.returncode, done.stdout, done.stderr

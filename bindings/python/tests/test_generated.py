@@ -11,21 +11,21 @@ import textwrap
 import unittest
 from pathlib import Path
 
-from support import PYTHON_DIR, ROOT
+from support import PYTHON_DIR, ROOT, SOURCE
 
 sys.path.insert(0, str(PYTHON_DIR))
 import generate  # noqa: E402
 
 import turnstile_policy  # noqa: E402
 
-GENERATED = PYTHON_DIR / "turnstile_policy" / "_generated.py"
+GENERATED = SOURCE / "turnstile_policy" / "_generated.py"
 
 
 class Generated(unittest.TestCase):
     def test_is_current(self):
         # The output is committed; this fails when the WIT changed and the generator wasn't run.
         self.assertTrue(GENERATED.read_text(encoding="utf-8") == generate.generate(ROOT / "wit"),
-                        "bindings/python/turnstile_policy/_generated.py is out of date: "
+                        "bindings/python/src/turnstile_policy/_generated.py is out of date: "
                         "run python bindings/python/generate.py")
 
     def test_carries_every_doc_comment_of_the_wrapped_interfaces(self):
@@ -122,7 +122,7 @@ class Generator(unittest.TestCase):
             package = Path(tmp) / "grownpkg"
             package.mkdir()
             (package / "__init__.py").write_text("", encoding="utf-8")
-            shutil.copy(PYTHON_DIR / "turnstile_policy" / "_runtime.py", package / "_runtime.py")
+            shutil.copy(SOURCE / "turnstile_policy" / "_runtime.py", package / "_runtime.py")
             text = generate.generate(wit)
             (package / "_generated.py").write_text(text, encoding="utf-8")
             sys.path.insert(0, tmp)
