@@ -119,15 +119,14 @@ class Engine(unittest.TestCase):
         with self.assertRaises(ValueError):
             loader.add_users([])  # handed over to `finish`
 
-    def test_batches_and_usage(self):
+    def test_lists_of_records_and_enums(self):
         with self.engine.Org.load(self.state("ana", "ben")) as org:
-            outcomes = org.step_batch([self.sync("ana"), self.sync("ben")])
-            self.assertEqual([(o.allow, o.code, o.rule) for o in outcomes],
-                             [(True, Code.OK, "L6"), (False, Code.LICENSE_NOT_FOUND, "L8")])
+            org.step(self.sync("ana"))
             usage = org.usage(AT)
+            self.assertIsInstance(usage, tp.Usage)
             self.assertEqual([(u.license, u.assigned) for u in usage.licenses],
                              [(LicenseType.STANDARD, 1), (LicenseType.INSPECTIONS, 0)])
-            self.assertEqual(len(org.sync_users(AT, Channel.WEB, 0, 10)), 2)
+            self.assertEqual([n.id for n in org.user_names([1, 0])], ["ben", "ana"])
 
     def test_wrong_values_name_their_path(self):
         with self.engine.Org.load(self.state()) as org:
