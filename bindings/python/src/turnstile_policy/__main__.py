@@ -54,7 +54,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     text = read(args.scenario, source)
     try:
         policy = Policy(args.policy)
-    except (OSError, IncompatibleComponent, wasmtime.WasmtimeError) as e:
+    except IncompatibleComponent as e:  # names the file
+        fail(str(e))
+    except (OSError, wasmtime.WasmtimeError) as e:
         fail(f"{args.policy or 'the policy component'}: {e}")
     try:
         lines = policy.run(text, source)

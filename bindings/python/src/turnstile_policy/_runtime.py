@@ -208,6 +208,18 @@ def _name(value: Any) -> str:
     return type(value).__name__
 
 
+_KINDS = {"RecordType": "a record", "ListType": "a list", "VariantType": "a variant", "EnumType": "an enum",
+          "OptionType": "an option", "ResultType": "a result", "TupleType": "a tuple", "FlagsType": "flags",
+          "OwnType": "a resource", "BorrowType": "a borrowed resource"}
+
+
+def _kind(ty: Any) -> str:
+    """What a component type is, in WIT's words (`a record`, `u32`)."""
+    name = type(ty).__name__
+    name = name[len("Cached"):] if name.startswith("Cached") else name
+    return _KINDS.get(name, name.lower())
+
+
 def _identity(value: Any) -> Any:
     return value
 
@@ -277,9 +289,10 @@ class _Converters:
 
     def incompatible(self, where: str, message: str) -> IncompatibleComponent:
         return IncompatibleComponent(
-            f"{self.component.path}: {where}: {message}; these bindings were generated for "
-            f"{self.component.PACKAGE} (regenerate them with bindings/python/generate.py, or use the "
-            f"component they came with)")
+            f"{self.component.path}: {where}: {message}; these bindings were generated from another WIT "
+            f"of {self.component.PACKAGE}: use the component they were built with, or build them from "
+            f"this component's WIT (pip install ./bindings/python; in a checkout, python "
+            f"bindings/python/generate.py)")
 
     def both(self, schema: Any, ty: Optional[wc.ValType], where: str) -> Tuple[Convert, Convert]:
         if schema is None:
@@ -291,7 +304,7 @@ class _Converters:
         if isinstance(schema, str):
             cls, check = _PRIMITIVES[schema]
             if not isinstance(ty, cls):
-                raise self.incompatible(where, f"expected {schema}, the component has {type(ty).__name__}")
+                raise self.incompatible(where, f"expected {schema}, the component has {_kind(ty)}")
             return check, _identity
         tag = schema[0]
         if tag == "type":
@@ -308,7 +321,7 @@ class _Converters:
         if tag in ("own", "borrow"):
             want = wc.OwnType if tag == "own" else wc.BorrowType
             if not isinstance(ty, want):
-                raise self.incompatible(where, f"expected {tag}<{schema[1]}>, the component has {type(ty).__name__}")
+                raise self.incompatible(where, f"expected {tag}<{schema[1]}>, the component has {_kind(ty)}")
             return self.resource(tag, self.types[schema[1]][1])
         raise self.incompatible(where, f"unsupported type {schema!r}")
 
@@ -330,7 +343,7 @@ class _Converters:
     def record(self, key: str, ty: wc.ValType) -> Tuple[Convert, Convert]:
         _, cls, fields = self.types[key]
         if not isinstance(ty, wc.RecordType):
-            raise self.incompatible(key, f"expected a record, the component has {type(ty).__name__}")
+            raise self.incompatible(key, f"expected a record, the component has {_kind(ty)}")
         theirs = ty.fields
         if [n for n, _ in theirs] != [wit for wit, _, _ in fields]:
             raise self.incompatible(key, f"the component's fields are {[n for n, _ in theirs]}, "
@@ -362,7 +375,7 @@ class _Converters:
     def enum(self, key: str, ty: wc.ValType) -> Tuple[Convert, Convert]:
         _, cls, cases = self.types[key]
         if not isinstance(ty, wc.EnumType):
-            raise self.incompatible(key, f"expected an enum, the component has {type(ty).__name__}")
+            raise self.incompatible(key, f"expected an enum, the component has {_kind(ty)}")
         if ty.names != [wit for wit, _ in cases]:
             raise self.incompatible(key, f"the component's cases are {ty.names}, the WIT's {[w for w, _ in cases]}")
         to_wit = {member: wit for wit, member in cases}
@@ -380,7 +393,7 @@ class _Converters:
     def variant(self, key: str, ty: wc.ValType) -> Tuple[Convert, Convert]:
         _, base, cases = self.types[key]
         if not isinstance(ty, wc.VariantType):
-            raise self.incompatible(key, f"expected a variant, the component has {type(ty).__name__}")
+            raise self.incompatible(key, f"expected a variant, the component has {_kind(ty)}")
         theirs = ty.cases
         if [n for n, _ in theirs] != [wit for wit, _, _ in cases]:
             raise self.incompatible(key, f"the component's cases are {[n for n, _ in theirs]}, "
@@ -438,7 +451,7 @@ class _Converters:
     # structural types
     def list(self, schema: Any, ty: wc.ValType, where: str) -> Tuple[Convert, Convert]:
         if not isinstance(ty, wc.ListType):
-            raise self.incompatible(where, f"expected a list, the component has {type(ty).__name__}")
+            raise self.incompatible(where, f"expected a list, the component has {_kind(ty)}")
         if schema == "u8":
             def lower_bytes(value: Any) -> Any:
                 if isinstance(value, (bytes, bytearray, memoryview)):
@@ -465,7 +478,7 @@ class _Converters:
 
     def option(self, schema: Any, ty: wc.ValType, where: str) -> Tuple[Convert, Convert]:
         if not isinstance(ty, wc.OptionType):
-            raise self.incompatible(where, f"expected an option, the component has {type(ty).__name__}")
+            raise self.incompatible(where, f"expected an option, the component has {_kind(ty)}")
         if ty._tagged():
             raise self.incompatible(where, "an option of an option is not supported")
         low, lift = self.both(schema, ty.payload, where)
@@ -474,7 +487,7 @@ class _Converters:
 
     def tuple(self, schemas: Sequence[Any], ty: wc.ValType, where: str) -> Tuple[Convert, Convert]:
         if not isinstance(ty, wc.TupleType) or len(ty.elements) != len(schemas):
-            raise self.incompatible(where, f"expected a tuple of {len(schemas)}, the component has {type(ty).__name__}")
+            raise self.incompatible(where, f"expected a tuple of {len(schemas)}, the component has {_kind(ty)}")
         convs = [self.both(s, t, f"{where}.{i}") for i, (s, t) in enumerate(zip(schemas, ty.elements))]
 
         def lower(value: Any) -> tuple:
@@ -522,12 +535,12 @@ class _Function:
                 raise converters.incompatible(where, "the component's function returns no result<...>")
             self._result = self._results(result, ty.result, converters, where)
         else:
-            self._result = converters.both(result, ty.result, f"{where} ->")[1]
+            self._result = converters.both(result, ty.result, f"{where} result")[1]
 
     def _results(self, schema: tuple, ty: wc.ResultType, converters: _Converters, where: str) -> Convert:
         _, ok_schema, err_schema = schema
-        lift_ok = converters.both(ok_schema, ty.ok, f"{where} -> ok")[1]
-        lift_err = converters.both(err_schema, ty.err, f"{where} -> err")[1]
+        lift_ok = converters.both(ok_schema, ty.ok, f"{where} result")[1]
+        lift_err = converters.both(err_schema, ty.err, f"{where} error")[1]
         self._error = self._error_for(err_schema)
         if ty._tagged():
             def result(value: Any) -> Any:
