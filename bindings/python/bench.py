@@ -5,7 +5,7 @@ a pure `decide` on a fixed organisation of 1,000 users, repeated; the median of
 several rounds. Each call includes converting the event to WIT values and the
 decision back to Python objects.
 
-    python bindings/python/bench.py [COMPONENT.wasm] [N]     (with the package installed)
+    python bindings/python/bench.py [COMPONENT.wasm|""] [N]     (with the package installed; "": its component)
 """
 
 import statistics
@@ -45,7 +45,7 @@ def per_call(rounds, calls, f):
 
 
 def main():
-    policy = Policy(sys.argv[1] if len(sys.argv) > 1 else None)
+    policy = Policy(sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] else None)
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000
     state = organisation(policy, 1_000)
     org = policy.engine.Org.load(state)
