@@ -4,6 +4,7 @@ are exceptions that list every problem, and a component that isn't the WIT's is 
 import copy
 import dataclasses
 import unittest
+from pathlib import Path
 
 from support import WASM
 
@@ -175,6 +176,21 @@ class Engine(unittest.TestCase):
         for bad in ["2026-11-31T10:00:00Z", "2026-11-22T10:00:00.5Z", "2026-11-22T10:00:00", "soon"]:
             with self.assertRaises(ValueError, msg=bad):
                 instant(bad)
+
+
+class WhichComponent(unittest.TestCase):
+    def test_a_path_then_the_environment_then_the_package(self):
+        from unittest import mock
+        from turnstile_policy import _policy
+        with mock.patch.dict("os.environ", {"TURNSTILE_WASM": "env.wasm"}):
+            self.assertEqual(tp.component_path("given.wasm"), "given.wasm")
+            self.assertEqual(tp.component_path(), "env.wasm")
+        with mock.patch.dict("os.environ", {}, clear=True):
+            with mock.patch.object(_policy, "PACKAGED", _policy.PACKAGED.with_name("no-such.wasm")):
+                with self.assertRaisesRegex(FileNotFoundError, r"pip install \./bindings/python"):
+                    tp.component_path()
+            with mock.patch.object(_policy, "PACKAGED", Path(WASM)):
+                self.assertEqual(tp.component_path(), WASM)
 
 
 class Incompatible(unittest.TestCase):

@@ -1,7 +1,7 @@
 """`python -m turnstile_policy [--policy FILE] SCENARIO|-`: a scenario's decisions, one JSON line per
 event, the same bytes as `turnstile run SCENARIO`.
 
-The component is the one inside the package unless `--policy` names another. A scenario
+The component is the one inside the package unless `--policy` (or `$TURNSTILE_WASM`) names another. A scenario
 that can't be read exits 2, printing what `turnstile run` prints: `turnstile: ` and each
 problem placed in the file.
 """
@@ -47,7 +47,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         description="Feed a scenario's events to the policy and print one JSON decision per event, "
                     "as `turnstile run` does.")
     parser.add_argument("--policy", metavar="FILE",
-                        help="the component file to use (default: the one inside the package)")
+                        help="the component file to use (default: $TURNSTILE_WASM when set, else the one inside the package)")
     parser.add_argument("scenario", metavar="SCENARIO", help="the scenario file, or - for standard input")
     args = parser.parse_args(argv)
     source = "<stdin>" if args.scenario == "-" else args.scenario

@@ -14,15 +14,14 @@ PACKAGED = Path(__file__).with_name("turnstile.wasm")
 
 
 def component_path(path: Optional[Union[str, "os.PathLike[str]"]] = None) -> str:
-    """The component to load: `path`; else the one inside the package; else `$TURNSTILE_WASM`
-    (for a source checkout, whose package directory has no component)."""
+    """The component to load: `path`; else `$TURNSTILE_WASM` when set; else the one inside the package."""
     if path is not None:
         return os.fspath(path)
-    if PACKAGED.exists():
-        return str(PACKAGED)
     env = os.environ.get("TURNSTILE_WASM")
     if env:
         return env
+    if PACKAGED.exists():
+        return str(PACKAGED)
     raise FileNotFoundError(
         f"no policy component: {PACKAGED} is missing (this is a source checkout, not an installed package). "
         "Install the package (pip install ./bindings/python), pass the path `turnstile component --out FILE` "
@@ -32,8 +31,8 @@ def component_path(path: Optional[Union[str, "os.PathLike[str]"]] = None) -> str
 class Policy(GeneratedPolicy):
     """The policy component, compiled and instantiated once.
 
-    `Policy()` loads the component inside this package; `Policy(path)` another one
-    (`turnstile component --out FILE` writes it). Its interfaces are attributes:
+    `Policy()` loads the component inside this package (or `$TURNSTILE_WASM` when it is
+    set); `Policy(path)` another one (`turnstile component --out FILE` writes it). Its interfaces are attributes:
     `policy.engine` (types, `policy.engine.Org.load(state)`, `default_settings()`, ...)
     and `policy.scenario` (scenario files read, decision lines written). A component
     that isn't the one these bindings were generated for is refused here
