@@ -105,6 +105,40 @@ fn load(c: &mut Criterion) {
     group.finish();
 }
 
+/// Loading a licence listing's users, in columns (the what-if's way in).
+fn load_population(c: &mut Criterion) {
+    let mut group = c.benchmark_group("load population");
+    group.sample_size(10);
+    let users = 100_000;
+    let (listing, _) = Listing::read(&listing(users), "bench.csv");
+    let population = listing.population(0, users as u32);
+    let wit: turnstile::model::Population = host(&population);
+    let settings: turnstile::model::Settings = host(&Settings::default());
+    group.throughput(Throughput::Elements(users as u64));
+    let evaluator = component();
+    group.bench_function(BenchmarkId::new("component", users), |b| {
+        b.iter_batched(
+            || evaluator.instance().unwrap(),
+            |mut instance| {
+                let loader = instance.loader(&settings).unwrap();
+                instance.expect(loader, users as u32, wit.text.len() as u64).unwrap();
+                instance.add_population(loader, &wit).unwrap();
+                black_box(instance.finish_loader(loader).unwrap().is_ok())
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.bench_function(BenchmarkId::new("native", users), |b| {
+        b.iter(|| {
+            let mut loader = turnstile_policy::state::Loader::new(Settings::default());
+            loader.reserve(users, population.text.len());
+            loader.add_population(&population);
+            black_box(loader.finish().is_ok())
+        })
+    });
+    group.finish();
+}
+
 /// One sync per user in position order: the what-if batch, per user.
 fn sync_batch(c: &mut Criterion) {
     let mut group = c.benchmark_group("sync-users");
@@ -196,5 +230,5 @@ fn groups(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decide, load, sync_batch, csv, groups);
+criterion_group!(benches, decide, load, load_population, sync_batch, csv, groups);
 criterion_main!(benches);
