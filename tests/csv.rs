@@ -105,33 +105,43 @@ fn messages(read: &Read) -> Vec<String> {
 }
 
 fn users(read: &Read) -> Vec<User> {
-    read.listing.users().iter().map(|u| u.record.to_user()).collect()
+    read.listing.users().iter().map(|u| u.to_user()).collect()
 }
 
-/// Imports `file` onto `onto` (both as text) through `evaluator`, under the
+/// Imports `file` onto `onto` (both as text), read by the listing reader,
+/// then loads the result into an instance of `evaluator` under the
 /// organisation `org` (JSON) when given: the users after the import, or
 /// every error as its line.
 fn import(evaluator: &Evaluator, org: Option<&str>, onto: &[u8], file: &[u8]) -> Result<Vec<User>, Vec<String>> {
-    let mut instance = evaluator.instance().unwrap();
-    let mut listing = |source: &str, bytes: &[u8]| {
-        let l = instance.listing(source).unwrap();
-        instance.feed(l, bytes).unwrap();
-        let found = instance.finish(l).unwrap();
-        assert!(found.iter().all(|d| d.severity != turnstile::model::Severity::Error), "{source} reads");
-        l
+    let listing = |bytes: &[u8], source: &str| {
+        let read = read(bytes, source);
+        assert!(read.ok(), "{source} reads: {:?}", read.errors);
+        read.listing
     };
-    let (onto, file) = (listing("users.csv", onto), listing("import.csv", file));
-    let lines = |ds: &[turnstile::model::Diagnostic]| ds.iter().map(|d| turnstile::error::Line(d).to_string()).collect();
-    let errors = instance.import(onto, file).unwrap();
+    let (mut onto, file) = (listing(onto, "users.csv"), listing(file, "import.csv"));
+    let errors = onto.import(&file);
     if !errors.is_empty() {
-        return Err(lines(&errors));
+        return Err(errors.iter().map(diagnostic_line).collect());
     }
-    let settings = org.map(|json| instance.parse_org(json, "org.json", &[]).unwrap());
-    let loaded = instance.load_listing(onto, settings.as_ref(), "org.json");
-    let org = loaded.map_err(|e| lines(e.input_diagnostics()))?;
-    let count = instance.user_count(org).unwrap();
-    let users = instance.users(org, 0, count).unwrap();
-    Ok(users.iter().map(|u| postcard::from_bytes(&postcard::to_allocvec(u).unwrap()).unwrap()).collect())
+    let mut instance = evaluator.instance().unwrap();
+    let mut settings = instance.parse_org(org.unwrap_or("{}"), "org.json", &[]).unwrap();
+    if org.is_none() {
+        // As `check` does without an organisation: as many licences as held.
+        (settings.licenses.standard, settings.licenses.inspections) = onto.held();
+    }
+    let loaded = turnstile::licenses::load(&mut instance, &onto, &settings, "org.json");
+    let org = loaded.map_err(|e| e.input_diagnostics().iter().map(|d| turnstile::error::Line(d).to_string()).collect::<Vec<_>>())?;
+    let state = instance.snapshot(org).unwrap();
+    Ok(state.users.iter().map(|u| postcard::from_bytes(&postcard::to_allocvec(u).unwrap()).unwrap()).collect())
+}
+
+/// The organisation `listing`'s rows make, loaded natively.
+fn loaded(listing: &Listing) -> turnstile_policy::state::State {
+    let mut settings = Settings::default();
+    (settings.licenses.standard, settings.licenses.inspections) = listing.held();
+    let mut loader = turnstile_policy::state::Loader::new(settings);
+    loader.add_population(&listing.population(0, u32::MAX));
+    loader.finish().unwrap()
 }
 
 fn example(path: &str) -> Vec<u8> {
@@ -215,7 +225,7 @@ fn c2_both_assigned_is_taken_as_inspections_with_a_warning() {
     assert_eq!(read.warnings.len(), 1);
     assert!(read.warnings[0].starts_with("s.csv:4:78: warning: "), "{:?}", read.warnings);
     // Loaded as an organisation: two Inspections, one Standard.
-    let state = read.listing.load(None, "org.json").unwrap();
+    let state = loaded(&read.listing);
     let count = |l| state.users().iter().filter(|u| u.held_license() == Some(l)).count();
     assert_eq!((count(LicenseType::Standard), count(LicenseType::Inspections)), (1, 2));
 }
@@ -331,8 +341,8 @@ fn c3_more_assigned_than_purchased_says_how_many_over_per_type_from_the_engine()
         &file,
         &["--org", org.path()],
         &[
-            "FILE:3:4: 3 standard licences assigned but 1 purchased (2 over)",
-            "FILE:6:5: 2 inspections licences assigned but 1 purchased (1 over)",
+            "FILE:3:15: 3 standard licences assigned but 1 purchased (2 over)",
+            "FILE:6:26: 2 inspections licences assigned but 1 purchased (1 over)",
         ],
     );
 }
@@ -397,7 +407,7 @@ fn c4_import_is_all_or_nothing() {
         let errors = import(&evaluator, Some(&org_json), &listing, file.as_bytes()).unwrap_err();
         // Walking the imported population in order, Anna (line 2 of the file) is
         // the fourth Standard holder: the first over.
-        assert_eq!(errors, vec!["import.csv:2:4: 5 standard licences assigned but 3 purchased (2 over)"]);
+        assert_eq!(errors, vec!["import.csv:2:56: 5 standard licences assigned but 3 purchased (2 over)"]);
 
         // Freeing Ralf's and Gina's in the same file makes it fit: applied whole.
         let file = format!(
@@ -427,10 +437,11 @@ fn c4_import_is_all_or_nothing() {
 #[test]
 fn c4_export_then_import_gives_back_the_same_licences() {
     let original = users(&read(&example("examples/users.csv"), "users.csv"));
-    let state = read(&example("examples/users.csv"), "users.csv").listing.load(None, "org.json").unwrap();
+    let state = loaded(&read(&example("examples/users.csv"), "users.csv").listing);
+    let all = |state: &turnstile_policy::state::State| state.users().population(0, u32::MAX);
     // Export the licences, then import them onto a listing where everyone's
     // licences were changed: the original licences come back.
-    let exported = listing::write_licenses(&state, 0, u32::MAX);
+    let exported = listing::write_licenses(&all(&state), true);
     let file = read(exported.as_bytes(), "export.csv");
     assert!(file.ok() && file.warnings.is_empty(), "{:?}", messages(&file));
     assert!(exported.lines().all(|l| l.starts_with('"') && l.ends_with('"')), "every field quoted");
@@ -447,18 +458,18 @@ fn c4_export_then_import_gives_back_the_same_licences() {
         sessions: vec![],
     })
     .unwrap();
-    let scrambled_listing = listing::write_listing(&scrambled, 0, u32::MAX);
+    let scrambled_listing = listing::write_listing(&all(&scrambled), true);
     let org_json = std::fs::read_to_string(root().join("examples/org.json")).unwrap();
     let back = import(&component(), Some(&org_json), scrambled_listing.as_bytes(), exported.as_bytes()).unwrap();
     assert_eq!(held(&back), held(&original));
 
     // The users listing round-trips every selector and column.
-    let listed = listing::write_listing(&state, 0, u32::MAX);
+    let listed = listing::write_listing(&all(&state), true);
     let again = read(listed.as_bytes(), "listing.csv");
     assert!(again.ok() && again.warnings.is_empty());
     assert_eq!(users(&again), original);
     // Pages join up: the header once, then every user.
-    let paged: String = (0..original.len() as u32).step_by(4).map(|first| listing::write_listing(&state, first, 4)).collect();
+    let paged: String = (0..original.len() as u32).step_by(4).map(|first| listing::write_listing(&state.users().population(first, 4), first == 0)).collect();
     assert_eq!(paged, listed);
 }
 
@@ -645,7 +656,7 @@ fn what_if_refuses_bad_sets_bad_instants_and_bad_listings_with_their_place() {
     // Fewer licences than already held: the engine refuses the state, at the first row over.
     refused(
         &["--set", "licenses.standard=2"],
-        "examples/users.csv:9:4: 3 standard licences assigned but 2 purchased (1 over)",
+        "examples/users.csv:9:78: 3 standard licences assigned but 2 purchased (1 over)",
     );
     refused(&["--at", "2026-11-22"], "--at: `2026-11-22` is not an RFC 3339 instant");
     refused(&["--format", "xml"], "xml");

@@ -1,5 +1,5 @@
-//! The component's exports: the `engine`, `scenario` and `listing`
-//! interfaces over the crate's modules.
+//! The component's exports: the `engine` and `scenario` interfaces over the
+//! crate's modules (licence files, `listing`, are read natively by hosts).
 //!
 //! Compiled only for wasm32. Resource methods take `&self`, so state sits
 //! in a `RefCell`; the component is single-threaded.
@@ -8,11 +8,10 @@ use std::cell::RefCell;
 
 use crate::engine::Outcome;
 use crate::exports::turnstile::policy::engine::{self, Guest as EngineGuest, GuestLoader, GuestOrg};
-use crate::exports::turnstile::policy::listing::{self, Guest as ListingGuest, GuestListing};
 use crate::exports::turnstile::policy::scenario::Guest as ScenarioGuest;
 use crate::model::{
-    Channel, Decision, Diagnostic, Effect, Event, Group, Instant, OrgState, PolicyInfo, Problem, Scenario, Session,
-    Settings, User, UserName,
+    Channel, Decision, Diagnostic, Effect, Event, Group, Instant, OrgState, PolicyInfo, Population, Problem, Scenario,
+    Session, Settings, User, UserName,
 };
 
 struct Component;
@@ -21,10 +20,23 @@ struct OrgResource(RefCell<crate::Org>);
 
 struct LoaderResource(RefCell<Option<crate::state::Loader>>);
 
-struct ListingResource(RefCell<crate::listing::Listing>);
-
-fn outcome(o: Outcome) -> engine::Outcome {
-    engine::Outcome { allow: o.allow, code: o.code, rule: o.rule.to_string(), license: o.license }
+/// A batch's outcomes as the contract spells them: rules named once.
+fn outcomes(batch: impl IntoIterator<Item = Outcome>) -> engine::Outcomes {
+    let mut rules: Vec<&'static str> = Vec::new();
+    let items = batch
+        .into_iter()
+        .map(|o| {
+            let rule = match rules.iter().position(|r| *r == o.rule) {
+                Some(i) => i,
+                None => {
+                    rules.push(o.rule);
+                    rules.len() - 1
+                }
+            };
+            engine::Outcome { allow: o.allow, code: o.code, rule: rule as u16, license: o.license }
+        })
+        .collect();
+    engine::Outcomes { rules: rules.into_iter().map(str::to_string).collect(), items }
 }
 
 fn org_handle(org: crate::Org) -> engine::Org {
@@ -69,21 +81,21 @@ impl GuestOrg for OrgResource {
         self.0.borrow().snapshot()
     }
 
-    fn step_batch(&self, events: Vec<Event>) -> Vec<engine::Outcome> {
+    fn step_batch(&self, events: Vec<Event>) -> engine::Outcomes {
         let mut org = self.0.borrow_mut();
-        events.iter().map(|e| outcome(org.step_outcome(e))).collect()
+        outcomes(events.iter().map(|e| org.step_outcome(e)))
     }
 
-    fn sync_users(&self, at: Instant, channel: Channel, first: u32, count: u32) -> Vec<engine::Outcome> {
-        self.0.borrow_mut().sync_users(at, channel, first, count).into_iter().map(outcome).collect()
+    fn sync_users(&self, at: Instant, channel: Channel, first: u32, count: u32) -> engine::Outcomes {
+        outcomes(self.0.borrow_mut().sync_users(at, channel, first, count))
     }
 
     fn user_count(&self) -> u32 {
         self.0.borrow().state().users().len() as u32
     }
 
-    fn users(&self, first: u32, count: u32) -> Vec<User> {
-        self.0.borrow().users(first, count)
+    fn population(&self, first: u32, count: u32) -> Population {
+        self.0.borrow().population(first, count)
     }
 
     fn user_names(&self, positions: Vec<u32>) -> Vec<UserName> {
@@ -100,6 +112,12 @@ impl GuestLoader for LoaderResource {
         LoaderResource(RefCell::new(Some(crate::state::Loader::new(settings))))
     }
 
+    fn expect(&self, users: u32, text_bytes: u64) {
+        if let Some(l) = self.0.borrow_mut().as_mut() {
+            l.reserve(users as usize, text_bytes.min(u64::from(u32::MAX)) as usize);
+        }
+    }
+
     fn add_groups(&self, groups: Vec<Group>) {
         if let Some(l) = self.0.borrow_mut().as_mut() {
             l.add_groups(groups);
@@ -108,8 +126,13 @@ impl GuestLoader for LoaderResource {
 
     fn add_users(&self, users: Vec<User>) {
         if let Some(l) = self.0.borrow_mut().as_mut() {
-            l.reserve(users.len());
             l.add_users(users);
+        }
+    }
+
+    fn add_population(&self, users: Population) {
+        if let Some(l) = self.0.borrow_mut().as_mut() {
+            l.add_population(&users);
         }
     }
 
@@ -147,66 +170,6 @@ impl ScenarioGuest for Component {
 
     fn render_diagnostic(diagnostic: Diagnostic) -> String {
         crate::scenario::diagnostic_line(&diagnostic)
-    }
-}
-
-impl ListingGuest for Component {
-    type Listing = ListingResource;
-
-    fn write_licenses(org: engine::OrgBorrow<'_>, first: u32, count: u32) -> String {
-        crate::listing::write_licenses(org.get::<OrgResource>().0.borrow().state(), first, count)
-    }
-
-    fn write_listing(org: engine::OrgBorrow<'_>, first: u32, count: u32) -> String {
-        crate::listing::write_listing(org.get::<OrgResource>().0.borrow().state(), first, count)
-    }
-
-    fn compare(before: Vec<engine::Outcome>, after: Vec<engine::Outcome>) -> listing::Comparison {
-        let c = crate::listing::compare(&before, &after, |o| (o.allow, o.code, o.license));
-        listing::Comparison {
-            counts: c
-                .counts
-                .into_iter()
-                .map(|(outcome, before, after)| listing::OutcomeCount { outcome: outcome.to_string(), before, after })
-                .collect(),
-            changed: c.changed,
-        }
-    }
-}
-
-impl GuestListing for ListingResource {
-    fn new(source: String) -> Self {
-        ListingResource(RefCell::new(crate::listing::Listing::new(&source)))
-    }
-
-    fn feed(&self, bytes: Vec<u8>) -> bool {
-        self.0.borrow_mut().feed(&bytes)
-    }
-
-    fn finish(&self) -> Vec<Diagnostic> {
-        self.0.borrow_mut().finish()
-    }
-
-    fn rows(&self) -> u32 {
-        self.0.borrow().rows() as u32
-    }
-
-    fn lines(&self) -> Vec<u32> {
-        self.0.borrow().lines()
-    }
-
-    fn import(&self, file: listing::ListingBorrow<'_>) -> Vec<Diagnostic> {
-        let file = file.get::<ListingResource>();
-        if std::ptr::eq(file, self) {
-            // A file imported onto itself changes nothing.
-            return Vec::new();
-        }
-        self.0.borrow_mut().import(&file.0.borrow())
-    }
-
-    fn load(listing: listing::Listing, settings: Option<Settings>, org_source: String) -> Result<engine::Org, Vec<Diagnostic>> {
-        let listing = listing.into_inner::<ListingResource>().0.into_inner();
-        listing.load(settings, &org_source).map(|state| org_handle(crate::Org::from_state(state)))
     }
 }
 

@@ -108,11 +108,9 @@ impl Org {
         crate::organisation::usage(&self.state, at)
     }
 
-    /// A page of users by position: from `first`, `count` of them (fewer at the end).
-    pub fn users(&self, first: u32, count: u32) -> Vec<model::User> {
-        let users = self.state.users();
-        let end = first.saturating_add(count).min(users.len() as u32);
-        (first..end).map(|i| users.get(UserIx(i)).record.to_user()).collect()
+    /// Users from position `first`, `count` of them (fewer at the end), in columns.
+    pub fn population(&self, first: u32, count: u32) -> model::Population {
+        self.state.users().population(first, count)
     }
 
     /// The id and name of the users at `positions` (positions past the end are left out).

@@ -11,9 +11,21 @@ use crate::users::{UserIx, Users};
 
 const ABSENT: u32 = u32::MAX;
 
+/// The first eight bytes of `id`, big-endian, zero-padded: ordered as the ids
+/// are, except that ids equal in them need a full comparison.
+#[inline]
+fn prefix(id: &str) -> u64 {
+    let mut bytes = [0u8; 8];
+    let n = id.len().min(8);
+    bytes[..n].copy_from_slice(&id.as_bytes()[..n]);
+    u64::from_be_bytes(bytes)
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Holders {
-    heap: Vec<(Instant, UserIx)>,
+    /// (inactive since, the id's first eight bytes, user): ties on the
+    /// instant are mostly settled by the prefix, without reading the records.
+    heap: Vec<(Instant, u64, UserIx)>,
     /// Each user's index in `heap`, or [`ABSENT`].
     place: Vec<u32>,
 }
@@ -21,7 +33,7 @@ pub struct Holders {
 impl Holders {
     /// The oldest holder and its inactivity instant.
     pub fn first(&self) -> Option<(Instant, UserIx)> {
-        self.heap.first().copied()
+        self.heap.first().map(|&(at, _, user)| (at, user))
     }
 
     /// Adds `user`, inactive since `since` (not already here).
@@ -29,9 +41,21 @@ impl Holders {
         if self.place.len() <= user.index() {
             self.place.resize(user.index() + 1, ABSENT);
         }
-        self.heap.push((since, user));
+        self.heap.push((since, prefix(users.get(user).id()), user));
         self.place[user.index()] = (self.heap.len() - 1) as u32;
         self.up(users, self.heap.len() - 1);
+    }
+
+    /// Moves `user` (here) to a new inactivity instant: one sift, not a
+    /// removal and an insertion (a sync touches every holder it serves).
+    pub fn update(&mut self, users: &Users, since: Instant, user: UserIx) {
+        let Some(&at) = self.place.get(user.index()).filter(|&&at| at != ABSENT) else {
+            return self.insert(users, since, user);
+        };
+        let at = at as usize;
+        self.heap[at].0 = since;
+        self.down(users, at);
+        self.up(users, at);
     }
 
     /// Removes `user`, if here.
@@ -49,15 +73,20 @@ impl Holders {
     }
 
     /// Whether the entry at `a` goes before the one at `b`: older first, then smaller id.
+    #[inline]
     fn before(&self, users: &Users, a: usize, b: usize) -> bool {
-        let ((ta, ua), (tb, ub)) = (self.heap[a], self.heap[b]);
-        (ta, users.get(ua).id()) < (tb, users.get(ub).id())
+        let ((ta, pa, ua), (tb, pb, ub)) = (self.heap[a], self.heap[b]);
+        if (ta, pa) != (tb, pb) {
+            return (ta, pa) < (tb, pb);
+        }
+        users.get(ua).id() < users.get(ub).id()
     }
 
+    #[inline]
     fn swap(&mut self, a: usize, b: usize) {
         self.heap.swap(a, b);
-        self.place[self.heap[a].1.index()] = a as u32;
-        self.place[self.heap[b].1.index()] = b as u32;
+        self.place[self.heap[a].2.index()] = a as u32;
+        self.place[self.heap[b].2.index()] = b as u32;
     }
 
     fn up(&mut self, users: &Users, mut at: usize) {
@@ -93,7 +122,7 @@ impl Holders {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::users::Record;
+    use crate::users::Core;
 
     #[test]
     fn the_oldest_comes_first_then_the_smallest_id() {
@@ -101,7 +130,7 @@ mod tests {
         let ids = ["d", "b", "c", "a", "e"];
         let ix: Vec<UserIx> = ids
             .iter()
-            .map(|id| users.push(Record::from_user(crate::model::User::new(*id))).unwrap())
+            .map(|id| users.add(id, "", "", Core::NEW, None).unwrap())
             .collect();
         let mut h = Holders::default();
         for (i, &u) in ix.iter().enumerate() {

@@ -29,11 +29,11 @@
 //! the file whatever its shape.
 
 use csv_core::{ReadRecordResult, Reader};
+use smallvec::SmallVec;
 
 use crate::calendar::{format_rfc3339, parse_rfc3339};
-use crate::model::{Code, Diagnostic, GrantedLicense, Instant, LicenseType, Named, Problem, Selector, Settings, Severity, User};
-use crate::state::State;
-use crate::users::{Record, UserIx, Users};
+use crate::model::{Code, Diagnostic, GrantedLicense, Instant, LicenseType, Licenses, Named, Population, Problem, Selector, Severity};
+use crate::users::{Core, UserIx, Users, empty_population, population_row, push_row};
 
 /// The five columns every licence file starts with, in this order.
 pub const COLUMNS: [&str; 5] = ["Id", "Full Name", "Email", "Standard", "Inspections"];
@@ -43,6 +43,9 @@ pub const OPTIONAL_COLUMNS: [&str; 4] = ["Last Sync", "Assigned At", "Temporary 
 
 /// A row (with the blank lines before it) longer than this is not read.
 pub const MAX_ROW_BYTES: usize = 1 << 20;
+
+/// At most this many rows are reserved ahead by [`Listing::expect_bytes`].
+pub const MAX_RESERVED: usize = 4 << 20;
 
 /// At most this many errors are kept per file; the rest are counted.
 pub const MAX_ERRORS: usize = 10_000;
@@ -95,6 +98,9 @@ struct Row {
     inspections: Cell,
     /// The line of the imported file's row that set this user's licences; 0: none did.
     imported: u32,
+    /// The character columns of the Standard and Inspections cells (of the
+    /// imported row, once one is imported).
+    cells: [u32; 2],
 }
 
 /// A licence file or users listing being read, then read.
@@ -130,11 +136,36 @@ pub struct Listing {
     errors_dropped: usize,
     /// The file imported onto this one, if any (for placing problems).
     imported_from: Option<String>,
+    /// Paged: rows read and not yet taken, in columns (see [`Listing::paged`]).
+    page: Option<Population>,
 }
 
-/// The header as read: column names in file order.
+/// The header as read: column names in file order, and what the columns
+/// after the five are.
 struct Header {
     names: Vec<String>,
+    optional: Vec<Optional>,
+}
+
+/// The users listing's optional columns ([`OPTIONAL_COLUMNS`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Optional {
+    LastSync,
+    AssignedAt,
+    TemporarySince,
+    External,
+}
+
+impl Optional {
+    const ALL: [Optional; 4] = [Optional::LastSync, Optional::AssignedAt, Optional::TemporarySince, Optional::External];
+
+    fn name(self) -> &'static str {
+        OPTIONAL_COLUMNS[self as usize]
+    }
+
+    fn of(column: &str) -> Option<Optional> {
+        Optional::ALL.into_iter().find(|o| o.name() == column)
+    }
 }
 
 impl Listing {
@@ -163,7 +194,26 @@ impl Listing {
             errors: Vec::new(),
             errors_dropped: 0,
             imported_from: None,
+            page: None,
         }
+    }
+
+    /// A listing read to be handed over a page at a time ([`Listing::take_page`]):
+    /// it keeps each row's id and licence fields (for its own checks and for
+    /// placing problems), not the names and e-mails, which go with the pages.
+    pub fn paged(source: &str) -> Listing {
+        Listing { page: Some(empty_population()), ..Listing::new(source) }
+    }
+
+    /// The rows read since the last page, once there are at least `rows` of
+    /// them (or any at all, after [`Listing::finish`]).
+    pub fn take_page(&mut self, rows: usize) -> Option<Population> {
+        let page = self.page.as_mut()?;
+        let ready = page.standard.len();
+        if ready == 0 || (ready < rows && !self.finished) {
+            return None;
+        }
+        Some(std::mem::replace(page, empty_population()))
     }
 
     /// Reads a whole file at once: `feed` then `finish`.
@@ -178,9 +228,12 @@ impl Listing {
         &self.source
     }
 
-    /// Expects about `rows` rows (so the vectors grow once).
-    pub fn reserve(&mut self, rows: usize) {
-        self.users.reserve(rows);
+    /// The file is about `bytes` long: room is made for its rows at once (a
+    /// row of a listing takes a hundred bytes or so; at most [`MAX_RESERVED`]
+    /// rows are reserved ahead).
+    pub fn expect_bytes(&mut self, bytes: u64) {
+        let rows = (bytes / 100).min(MAX_RESERVED as u64) as usize;
+        self.users.reserve(rows, (bytes as usize).min(MAX_RESERVED * 64));
         self.rows.reserve(rows);
     }
 
@@ -248,22 +301,35 @@ impl Listing {
                 &mut self.out[self.out_len..],
                 &mut self.ends[self.ends_len..],
             );
-            self.raw.extend_from_slice(&input[..nin]);
-            input = &input[nin..];
+            let (consumed, rest) = input.split_at(nin);
+            input = rest;
+            self.out_len += nout;
+            self.ends_len += nend;
+            if let ReadRecordResult::Record = result {
+                // A record inside one piece of input is read where it lies;
+                // one split across pieces was gathered in `raw`.
+                if self.raw.is_empty() {
+                    self.record(consumed);
+                } else {
+                    self.raw.extend_from_slice(consumed);
+                    let raw = std::mem::take(&mut self.raw);
+                    self.record(&raw);
+                    self.raw = raw;
+                    self.raw.clear();
+                }
+                self.out_len = 0;
+                self.ends_len = 0;
+                continue;
+            }
+            self.raw.extend_from_slice(consumed);
             if self.raw.len() > MAX_ROW_BYTES {
                 let line = self.line;
                 self.error(line, 1, format!("a row longer than {} MiB: is this a CSV file?", MAX_ROW_BYTES >> 20));
                 self.stopped = true;
                 return;
             }
-            self.out_len += nout;
-            self.ends_len += nend;
             match result {
-                ReadRecordResult::InputEmpty => {
-                    if input.is_empty() {
-                        return;
-                    }
-                }
+                ReadRecordResult::InputEmpty if input.is_empty() => return,
                 ReadRecordResult::OutputFull => {
                     let len = self.out.len();
                     self.out.resize(len * 2, 0);
@@ -272,13 +338,8 @@ impl Listing {
                     let len = self.ends.len();
                     self.ends.resize(len * 2, 0);
                 }
-                ReadRecordResult::Record => {
-                    self.record();
-                    self.raw.clear();
-                    self.out_len = 0;
-                    self.ends_len = 0;
-                }
                 ReadRecordResult::End => return,
+                _ => {}
             }
         }
     }
@@ -371,9 +432,8 @@ impl Listing {
 
     /// One record from csv-core: its raw bytes in `self.raw`, its fields in
     /// `self.out` / `self.ends`.
-    fn record(&mut self) {
-        let raw = std::mem::take(&mut self.raw);
-        let skip = self.line_ends_before(&raw);
+    fn record(&mut self, raw: &[u8]) {
+        let skip = self.line_ends_before(raw);
         let content = &raw[skip..];
         let start_line = self.line;
         self.advance_lines(content, start_line);
@@ -381,7 +441,7 @@ impl Listing {
             // The fields stay in csv-core's buffers, borrowed while the record is read.
             let (out, ends) = (std::mem::take(&mut self.out), std::mem::take(&mut self.ends));
             let mut from = 0;
-            let fields: Vec<&[u8]> = ends[..self.ends_len]
+            let fields: SmallVec<[&[u8]; 10]> = ends[..self.ends_len]
                 .iter()
                 .map(|&end| {
                     let f = &out[from..end];
@@ -390,9 +450,9 @@ impl Listing {
                 })
                 .collect();
             self.record_content(content, start_line, &fields);
+            drop(fields);
             (self.out, self.ends) = (out, ends);
         }
-        self.raw = raw;
     }
 
     fn record_content(&mut self, content: &[u8], start_line: u32, fields: &[&[u8]]) {
@@ -403,7 +463,7 @@ impl Listing {
             self.stopped = true;
             return;
         }
-        let texts: Vec<&str> = fields.iter().map(|f| std::str::from_utf8(f).unwrap_or("")).collect();
+        let texts: SmallVec<[&str; 10]> = fields.iter().map(|f| std::str::from_utf8(f).unwrap_or("")).collect();
         // A whitespace-only line is blank (C1).
         if texts.len() == 1 && content[0] != b'"' && texts[0].trim().is_empty() {
             self.blanks.push(start_line);
@@ -443,6 +503,11 @@ impl Listing {
     /// Counts the line ends inside a record (quoted line breaks and its
     /// terminator), noting CRLF and lone CR line ends.
     fn advance_lines(&mut self, content: &[u8], start_line: u32) {
+        if !content.contains(&b'\r') {
+            // The common case, counted in one pass the compiler vectorizes.
+            self.line = start_line + content.iter().filter(|&&b| b == b'\n').count() as u32;
+            return;
+        }
         let mut line = start_line;
         let mut i = 0;
         while i < content.len() {
@@ -517,7 +582,8 @@ impl Listing {
             let (line, column) = f.place(i);
             self.error(line, column, message);
         }
-        self.header = Some(Header { names: f.texts.iter().map(|t| t.to_string()).collect() });
+        let optional = f.texts.iter().skip(COLUMNS.len()).filter_map(|t| Optional::of(t)).collect();
+        self.header = Some(Header { names: f.texts.iter().map(|t| t.to_string()).collect(), optional });
         if !ok {
             self.stopped = true;
         }
@@ -558,33 +624,32 @@ impl Listing {
             self.warn(line, column, "both Standard and Inspections are `Assigned`: taken as Inspections (it includes Standard)");
             standard = Cell::Unassigned;
         }
-        let mut user = User::new(id);
-        user.name = f.texts[1].to_string();
-        user.email = f.texts[2].to_string();
-        user.standard = standard.selector();
-        user.inspections = inspections.selector();
+        let mut core = Core::NEW;
+        core.standard = standard.selector();
+        core.inspections = inspections.selector();
         for i in COLUMNS.len()..columns {
-            let name = self.header.as_ref().map_or("", |h| h.names[i].as_str()).to_string();
             let text = f.texts[i].trim();
-            match name.as_str() {
-                "External" => match text.to_ascii_lowercase().as_str() {
-                    "" | "false" => user.external = false,
-                    "true" => user.external = true,
+            let Some(&column) = self.header.as_ref().and_then(|h| h.optional.get(i - COLUMNS.len())) else { continue };
+            match column {
+                Optional::External => match text {
+                    "" => {}
+                    t if t.eq_ignore_ascii_case("false") => {}
+                    t if t.eq_ignore_ascii_case("true") => core.external = true,
                     _ => {
-                        let (line, column) = f.place(i);
-                        self.error(line, column, format!("bad External value `{text}`: expected `true`, `false` or empty"));
+                        let (line, col) = f.place(i);
+                        self.error(line, col, format!("bad External value `{text}`: expected `true`, `false` or empty"));
                     }
                 },
                 _ if text.is_empty() => {}
-                _ => match parse_rfc3339(text) {
-                    Ok(at) => match name.as_str() {
-                        "Last Sync" => user.last_sync = Some(at),
-                        "Assigned At" => user.assigned_at = Some(at),
-                        _ => user.temporary_since = Some(at),
+                instant => match parse_rfc3339(text) {
+                    Ok(at) => match instant {
+                        Optional::LastSync => core.set_last_sync(Some(at)),
+                        Optional::AssignedAt => core.set_assigned_at(Some(at)),
+                        _ => core.set_temporary_since(Some(at)),
                     },
                     Err(why) => {
-                        let (line, column) = f.place(i);
-                        self.error(line, column, format!("bad instant in {name}: {why}"));
+                        let (line, col) = f.place(i);
+                        self.error(line, col, format!("bad instant in {}: {why}", instant.name()));
                     }
                 },
             }
@@ -592,12 +657,20 @@ impl Listing {
         if self.errors.len() + self.errors_dropped != errors_before {
             return;
         }
-        match self.users.push(Record::from_user(user)) {
-            Ok(_) => self.rows.push(Row { line, standard, inspections, imported: 0 }),
-            Err(record) => {
-                let first = self.users.find(&record.id).map_or(0, |ix| self.rows[ix.index()].line);
+        let cells = [f.place_column(3), f.place_column(4)];
+        // Paged, the names and e-mails go with the page only.
+        let (name, email) = if self.page.is_some() { ("", "") } else { (f.texts[1], f.texts[2]) };
+        match self.users.add(id, name, email, core, None) {
+            Ok(_) => {
+                self.rows.push(Row { line, standard, inspections, imported: 0, cells });
+                if let Some(page) = &mut self.page {
+                    push_row(page, id, f.texts[1], f.texts[2], &core);
+                }
+            }
+            Err(_) => {
+                let first = self.users.find(id).map_or(0, |ix| self.rows[ix.index()].line);
                 let (line, column) = f.place(0);
-                self.error(line, column, format!("duplicate Id `{}` (first on line {first})", record.id));
+                self.error(line, column, format!("duplicate Id `{id}` (first on line {first})"));
             }
         }
     }
@@ -649,37 +722,39 @@ impl Listing {
         }
         for (u, row) in file.users.iter().zip(&file.rows) {
             let Some(ix) = self.users.find(u.id()) else { continue };
-            let core = &mut self.users.record_mut(ix).core;
+            let core = self.users.core_mut(ix);
             core.standard = row.standard.import_over(core.standard);
             core.inspections = row.inspections.import_over(core.inspections);
             self.rows[ix.index()].imported = row.line;
+            self.rows[ix.index()].cells = row.cells;
         }
         self.imported_from = Some(file.source.clone());
         Vec::new()
     }
 
-    /// The users as an organisation under `settings`, moving the rows into
-    /// it. Without settings the purchased counts aren't checked (the
-    /// organisation has as many licences as its users hold). The engine's
-    /// problems are placed at rows (see [`Listing::locate`]); `org_source`
-    /// names the organisation for the others.
-    pub fn load(self, settings: Option<Settings>, org_source: &str) -> Result<State, Vec<Diagnostic>> {
-        let settings = settings.unwrap_or_else(|| {
-            let mut s = Settings::default();
-            let held = |l| self.users.iter().filter(|u| u.held_license() == Some(l)).count() as u32;
-            s.licenses.standard = held(LicenseType::Standard);
-            s.licenses.inspections = held(LicenseType::Inspections);
-            s
-        });
-        let Listing { users, rows, source, imported_from, .. } = self;
-        let purchased = settings.licenses.clone();
-        match State::from_users(settings, users) {
-            Ok(state) => Ok(state),
-            Err((problems, users)) => {
-                let places = Places { users: &users, rows: &rows, source: &source, imported_from: imported_from.as_deref() };
-                Err(places.locate(&problems, &purchased, org_source))
-            }
-        }
+    /// The users from row `first`, `count` of them, in columns: what a
+    /// loader of the policy takes.
+    pub fn population(&self, first: u32, count: u32) -> Population {
+        self.users.population(first, count)
+    }
+
+    /// The engine's problems with a state loaded from these rows (in row
+    /// order), placed at the rows (see [`Places`]); `purchased` are the
+    /// organisation's licences, `org_source` names it for the other problems.
+    pub fn place(&self, problems: &[Problem], purchased: &Licenses, org_source: &str) -> Vec<Diagnostic> {
+        let places = Places {
+            users: &self.users,
+            rows: &self.rows,
+            source: &self.source,
+            imported_from: self.imported_from.as_deref(),
+        };
+        places.locate(problems, purchased, org_source)
+    }
+
+    /// The rows' held licences counted: Standard, then Inspections.
+    pub fn held(&self) -> (u32, u32) {
+        let held = |l| self.users.iter().filter(|u| u.held_license() == Some(l)).count() as u32;
+        (held(LicenseType::Standard), held(LicenseType::Inspections))
     }
 }
 
@@ -698,7 +773,7 @@ impl Places<'_> {
     /// counting the users an imported file didn't touch first and then the
     /// file's rows in order, so the error points at the import row that went
     /// over. The message is the engine's, unchanged: this only finds the row.
-    fn locate(&self, problems: &[Problem], purchased: &crate::model::Licenses, org_source: &str) -> Vec<Diagnostic> {
+    fn locate(&self, problems: &[Problem], purchased: &Licenses, org_source: &str) -> Vec<Diagnostic> {
         let at = |i: usize, column: u32, message: &str| {
             let (source, line) = match self.rows.get(i) {
                 Some(row) if row.imported > 0 => (self.imported_from.unwrap_or(self.source), row.imported),
@@ -736,7 +811,9 @@ impl Places<'_> {
                     .filter(|&i| self.users.get(UserIx(i as u32)).held_license() == Some(license))
                     .collect();
                 let over = holders.get(purchased.purchased(license) as usize).or(holders.last()).copied().unwrap_or(0);
-                let column = if license == LicenseType::Standard { 4 } else { 5 };
+                // The character column of that row's cell for the licence.
+                let cell = if license == LicenseType::Standard { 0 } else { 1 };
+                let column = self.rows.get(over).map_or(1, |r| r.cells[cell]);
                 out.push(at(over, column, &p.message));
             } else {
                 let path = p.field.strip_prefix("settings").map_or(p.field.clone(), |rest| format!("org{rest}"));
@@ -773,6 +850,17 @@ impl Fields<'_> {
         places.get(i).copied().unwrap_or((start_line, 1))
     }
 
+    /// The character column where field `i` starts (at once on a
+    /// one-line ASCII record, the common case).
+    fn place_column(&mut self, i: usize) -> u32 {
+        let start = self.starts.get(i).copied().unwrap_or(0);
+        let before = &self.content[..start.min(self.content.len())];
+        if before.is_ascii() && !before.contains(&b'\n') && !before.contains(&b'\r') {
+            return start as u32 + 1;
+        }
+        self.place(i).1
+    }
+
     /// Just past the record's last character.
     fn end(&mut self) -> (u32, u32) {
         let last = self.starts.len().saturating_sub(1);
@@ -788,8 +876,8 @@ impl Fields<'_> {
 /// field is its text, its doubled quotes and two quotes; an unquoted one is
 /// its text, with no quote in it); only a record that fails is walked byte
 /// by byte to find the place.
-fn layout(content: &[u8], fields: &[&[u8]]) -> Result<Vec<usize>, (usize, &'static str)> {
-    let mut starts = Vec::with_capacity(fields.len() + 1);
+fn layout(content: &[u8], fields: &[&[u8]]) -> Result<SmallVec<[usize; 11]>, (usize, &'static str)> {
+    let mut starts = SmallVec::with_capacity(fields.len() + 1);
     let mut pos = 0;
     let mut fits = true;
     for (k, f) in fields.iter().enumerate() {
@@ -901,29 +989,29 @@ fn quoted_header(names: &[&str]) -> String {
 
 // ------------------------------------------------------------------ writing
 
-/// The licence import/export file of `state`'s users from position `first`,
-/// `count` of them; the header comes with `first` = 0. Every user is
-/// listed (empty cells without a licence), so importing it restores exactly
-/// these licences (C4).
-pub fn write_licenses(state: &State, first: u32, count: u32) -> String {
+/// Users (in columns) as the licence import/export file, the header first
+/// when `header`. Every user is listed (empty cells without a licence), so
+/// importing it restores exactly these licences (C4).
+pub fn write_licenses(users: &Population, header: bool) -> String {
     let mut out = String::new();
-    if first == 0 {
+    if header {
         write_record(&mut out, COLUMNS.iter().copied());
     }
-    for u in page(state, first, count) {
-        let cell = |l: LicenseType| if u.held_license() == Some(l) { "Assigned" } else { "" };
-        write_record(&mut out, [u.id(), u.name(), u.email(), cell(LicenseType::Standard), cell(LicenseType::Inspections)]);
+    for i in 0..users.standard.len() {
+        let (id, name, email, core) = population_row(users, i);
+        let cell = |l: LicenseType| if core.held_license() == Some(l) { "Assigned" } else { "" };
+        write_record(&mut out, [id, name, email, cell(LicenseType::Standard), cell(LicenseType::Inspections)]);
     }
     out
 }
 
-/// The same users as a users listing: `Assigned`, `Disabled` or empty
+/// Users (in columns) as a users listing: `Assigned`, `Disabled` or empty
 /// (grey), then `Last Sync`, `Assigned At`, `Temporary Since` and
-/// `External`. A check accepts it, and importing it gives the same
-/// selectors back.
-pub fn write_listing(state: &State, first: u32, count: u32) -> String {
+/// `External`; the header first when `header`. A check accepts it, and
+/// importing it gives the same selectors back.
+pub fn write_listing(users: &Population, header: bool) -> String {
     let mut out = String::new();
-    if first == 0 {
+    if header {
         write_record(&mut out, COLUMNS.iter().chain(OPTIONAL_COLUMNS.iter()).copied());
     }
     let instant = |at: Option<Instant>| at.map(format_rfc3339).unwrap_or_default();
@@ -932,21 +1020,16 @@ pub fn write_listing(state: &State, first: u32, count: u32) -> String {
         Selector::Disabled => "Disabled",
         Selector::Unassigned => "",
     };
-    for u in page(state, first, count) {
+    for i in 0..users.standard.len() {
+        let (id, name, email, u) = population_row(users, i);
         let (last, assigned, temporary) = (instant(u.last_sync()), instant(u.assigned_at()), instant(u.temporary_since()));
         let external = if u.external { "true" } else { "false" };
         write_record(
             &mut out,
-            [u.id(), u.name(), u.email(), cell(u.standard), cell(u.inspections), &last, &assigned, &temporary, external],
+            [id, name, email, cell(u.standard), cell(u.inspections), &last, &assigned, &temporary, external],
         );
     }
     out
-}
-
-fn page(state: &State, first: u32, count: u32) -> impl Iterator<Item = crate::users::UserRef<'_>> {
-    let users = state.users();
-    let end = (first as usize).saturating_add(count as usize).min(users.len());
-    (first as usize..end).map(move |i| users.get(UserIx(i as u32)))
 }
 
 /// One CSV record, every field quoted, `\n` line end.

@@ -8,7 +8,7 @@ pub use crate::exports::turnstile::policy::engine::{
     Channel, Code, CountryFilter, CreateUserEvent, Decision, Diagnostic, Direction, EffectiveConfig, Effect,
     Event, EventKind, FeatureSet, Features, GrantedLicense, Group, GroupAction, GroupKind,
     Instant, LicenseChange, LicenseEvent, LicenseType, LicenseUsage, Licenses, OrgState, PasswordEvent, Plan,
-    PolicyInfo, Problem, SaveFeaturesEvent, Selector, Session, Settings, Severity, SmsEvent, StateChange, SyncEvent,
+    PolicyInfo, Population, Problem, SaveFeaturesEvent, Selector, Session, Settings, Severity, SmsEvent, StateChange, SyncEvent,
     Usage, User, UserAction, UserAppToggles, UserConfig, UserFeatures, UserInstant, UserName,
 };
 pub use crate::exports::turnstile::policy::scenario::Scenario;

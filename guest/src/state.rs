@@ -17,11 +17,11 @@ use rustc_hash::FxBuildHasher;
 
 use crate::decision::Effect;
 use crate::model::{
-    self, AccountState, Group, GroupKind, Instant, LicenseType, Named, OrgState, POSITION_GROUP, Problem, Selector,
-    Session, Settings, User,
+    self, AccountState, Group, GroupKind, Instant, LicenseType, Named, OrgState, POSITION_GROUP, Population, Problem,
+    Selector, Session, Settings, User,
 };
 use crate::holders::Holders;
-use crate::users::{Core, Profile, Record, UserIx, UserRef, Users};
+use crate::users::{Core, DEFAULT_PROFILE, Profile, Record, UserIx, UserRef, Users, parts, population_row};
 
 /// An open panel session (S3–S5); at most one per user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,9 +171,10 @@ impl Loader {
         }
     }
 
-    /// Expects about `users` more users (so the vectors grow once).
-    pub fn reserve(&mut self, users: usize) {
-        self.state.users.reserve(users);
+    /// Expects `users` more users with `text` bytes of ids, names and
+    /// e-mails, so the state grows once instead of doubling as they come.
+    pub fn reserve(&mut self, users: usize, text: usize) {
+        self.state.users.reserve(users, text);
     }
 
     pub fn add_groups(&mut self, groups: impl IntoIterator<Item = Group>) {
@@ -186,28 +187,47 @@ impl Loader {
 
     pub fn add_users(&mut self, users: impl IntoIterator<Item = User>) {
         for user in users {
-            self.add_record(Record::from_user(user));
+            let (id, name, email, core, profile) = parts(user);
+            self.add(&id, &name, &email, core, Some(profile));
         }
     }
 
-    /// Adds one user already stored compactly (the CSV reader's users).
-    pub fn add_record(&mut self, record: Record) {
+    /// Users in columns (a licence listing's), added one by one.
+    pub fn add_population(&mut self, p: &Population) {
+        for i in 0..p.standard.len() {
+            let (id, name, email, core) = population_row(p, i);
+            self.add(id, name, email, core, None);
+        }
+    }
+
+    /// Adds one user, or records why it is refused: an empty or taken id,
+    /// two licence types.
+    fn add(&mut self, id: &str, name: &str, email: &str, core: Core, profile: Option<Profile>) {
         let position = self.users_seen;
         self.users_seen += 1;
-        let field = format!("users[{position}]");
-        let mut problems = self.state.check_record(&record, &field, false);
-        if problems.is_empty() {
-            // `check_record` found the id free, so the push succeeds.
-            if let Ok(ix) = self.state.users.push(record) {
-                self.state.index(ix);
-                if let Some(positions) = &mut self.positions {
-                    positions.push(position);
+        // The field names only a refused user's problems: built only then.
+        let field = || format!("users[{position}]");
+        let mut problems = check_user(id, &core, &field);
+        let profile = if problems.is_empty() {
+            match self.state.users.add(id, name, email, core, profile) {
+                Ok(ix) => {
+                    self.state.index(ix);
+                    if let Some(positions) = &mut self.positions {
+                        positions.push(position);
+                    }
+                    return;
+                }
+                Err(profile) => {
+                    problems.push(problem(format!("{}.id", field()), format!("duplicate user id `{id}`")));
+                    profile
                 }
             }
-            return;
-        }
+        } else {
+            profile
+        };
         // A refused user's groups are checked now, against the groups given so far.
-        problems.extend(self.state.check_user_groups(UserRef { ix: UserIx(u32::MAX), record: &record }, &field));
+        let profile = profile.unwrap_or_else(|| DEFAULT_PROFILE.clone());
+        problems.extend(self.state.check_groups_of(profile.permission_group.as_deref(), &profile.groups, &field()));
         self.refused.push((position, problems));
         if self.positions.is_none() {
             self.positions = Some((0..self.state.users.len() as u32).collect());
@@ -219,13 +239,7 @@ impl Loader {
     }
 
     /// The state, or every problem found.
-    pub fn finish(self) -> Result<State, Vec<Problem>> {
-        self.finish_with(Vec::new()).map_err(|(problems, _)| problems)
-    }
-
-    /// [`Loader::finish`] with `more` problems found about the users; on
-    /// failure the state built so far comes back with the problems.
-    fn finish_with(mut self, more: Vec<Problem>) -> Result<State, (Vec<Problem>, State)> {
+    pub fn finish(mut self) -> Result<State, Vec<Problem>> {
         // The built-in Position group exists in every organisation (A2).
         if self.state.groups.get(POSITION_GROUP).is_none() {
             let position =
@@ -236,7 +250,6 @@ impl Loader {
         // In the order of the parts: settings, groups, each user, counts, sessions.
         let mut problems = std::mem::take(&mut self.settings_problems);
         problems.extend(check_groups(&self.groups));
-        problems.extend(more);
         // Refused users' problems and the others' group problems, by position.
         let mut refused = std::mem::take(&mut self.refused).into_iter().peekable();
         for u in self.state.users.iter() {
@@ -244,7 +257,9 @@ impl Loader {
             while let Some((_, found)) = refused.next_if(|(at, _)| *at < position) {
                 problems.extend(found);
             }
-            problems.extend(self.state.check_user_groups(u, &format!("users[{position}]")));
+            if u.permission_group().is_some() || !u.groups().is_empty() {
+                problems.extend(self.state.check_groups_of(u.permission_group(), u.groups(), &format!("users[{position}]")));
+            }
         }
         problems.extend(refused.flat_map(|(_, found)| found));
         problems.extend(self.state.check_counts("users"));
@@ -265,7 +280,7 @@ impl Loader {
                 }
             }
         }
-        if problems.is_empty() { Ok(self.state) } else { Err((problems, self.state)) }
+        if problems.is_empty() { Ok(self.state) } else { Err(problems) }
     }
 }
 
@@ -275,38 +290,11 @@ impl State {
     pub fn load(state: OrgState) -> Result<State, Vec<Problem>> {
         let OrgState { settings, users, groups, sessions } = state;
         let mut loader = Loader::new(settings);
-        loader.reserve(users.len());
+        loader.reserve(users.len(), users.iter().map(|u| u.id.len() + u.name.len() + u.email.len()).sum());
         loader.add_groups(groups);
         loader.add_users(users);
         loader.add_sessions(sessions);
         loader.finish()
-    }
-
-    /// A state of `users` already stored (a listing's), under `settings`:
-    /// the checks of [`State::load`], the users handed back with the problems.
-    pub fn from_users(settings: Settings, users: Users) -> Result<State, (Vec<Problem>, Users)> {
-        let mut loader = Loader::new(settings);
-        loader.state.users = users;
-        let mut problems = Vec::new();
-        for i in 0..loader.state.users.len() {
-            let ix = UserIx(i as u32);
-            let u = loader.state.users.get(ix);
-            if u.id().is_empty() {
-                problems.push(problem(format!("users[{i}].id"), "a user needs an id"));
-            }
-            if u.standard == Selector::Assigned && u.inspections == Selector::Assigned {
-                problems.push(problem(
-                    format!("users[{i}]"),
-                    "both standard and inspections are assigned; a user holds one licence type at most",
-                ));
-            }
-            loader.state.index(ix);
-        }
-        loader.users_seen = loader.state.users.len() as u32;
-        match loader.finish_with(problems) {
-            Ok(state) => Ok(state),
-            Err((problems, state)) => Err((problems, state.users)),
-        }
     }
 
     /// The whole state, in the order it was loaded (new users last).
@@ -325,7 +313,7 @@ impl State {
         sessions.sort_by(|a, b| a.user.cmp(&b.user));
         OrgState {
             settings: self.settings.clone(),
-            users: self.users.iter().map(|u| u.record.to_user()).collect(),
+            users: self.users.iter().map(|u| u.to_user()).collect(),
             groups: self.groups.list.clone(),
             sessions,
         }
@@ -575,19 +563,20 @@ impl State {
                 Ok(())
             }),
             Effect::AddUser(user) => {
-                let record = Record::from_user((**user).clone());
-                if let Some(p) = self.check_record(&record, "user", true).into_iter().next() {
+                let (id, name, email, core, profile) = parts((**user).clone());
+                if let Some(p) = check_user(&id, &core, &|| "user".to_string()).into_iter().next() {
                     return Err(p.message);
                 }
-                let id = record.id.clone();
-                let ix = self.users.push(record).map_err(|r| format!("duplicate user id `{}`", r.id))?;
+                if let Some(p) = self.check_groups_of(profile.permission_group.as_deref(), &profile.groups, "user").into_iter().next() {
+                    return Err(p.message);
+                }
+                let ix =
+                    self.users.add(&id, &name, &email, core, Some(profile)).map_err(|_| format!("duplicate user id `{id}`"))?;
                 self.index(ix);
                 undo.push(Undo::AddedUser);
                 match self.check_counts("").into_iter().next() {
                     Some(p) => Err(p.message),
-                    None if self.over_seats().is_some() => {
-                        Err(format!("adding user `{id}` would exceed max_active_users"))
-                    }
+                    None if self.over_seats().is_some() => Err(format!("adding user `{id}` would exceed max_active_users")),
                     None => Ok(()),
                 }
             }
@@ -641,9 +630,8 @@ impl State {
         if core.standard == Selector::Assigned && core.inspections == Selector::Assigned {
             return Err(format!("user `{}` would hold two licence types", user.id()));
         }
-        self.unindex(ix);
-        let old = std::mem::replace(&mut self.users.record_mut(ix).core, core);
-        self.index(ix);
+        let old = *self.users.core_mut(ix);
+        self.reindex(ix, &old, core);
         undo.push(Undo::Core(ix, old));
         Ok(())
     }
@@ -660,7 +648,7 @@ impl State {
         let mut record = self.users.get(ix).record.clone();
         change(&mut record)?;
         self.unindex(ix);
-        let old = std::mem::replace(self.users.record_mut(ix), record);
+        let old = self.users.replace(ix, record);
         self.index(ix);
         undo.push(Undo::Record(ix, Box::new(old)));
         Ok(())
@@ -684,13 +672,12 @@ impl State {
         for step in steps.into_iter().rev() {
             match step {
                 Undo::Core(ix, old) => {
-                    self.unindex(ix);
-                    self.users.record_mut(ix).core = old;
-                    self.index(ix);
+                    let now = *self.users.core_mut(ix);
+                    self.reindex(ix, &now, old);
                 }
                 Undo::Record(ix, old) => {
                     self.unindex(ix);
-                    *self.users.record_mut(ix) = *old;
+                    self.users.replace(ix, *old);
                     self.index(ix);
                 }
                 Undo::AddedUser => {
@@ -705,6 +692,25 @@ impl State {
                 Undo::Group(pos, group) => self.groups.insert(pos, group),
             }
         }
+    }
+
+    /// Sets user `ix`'s core from `old` to `new`, keeping the indexes: a
+    /// holder who stays a holder of the same type (a sync's touch) just moves
+    /// in the auto-free queue.
+    fn reindex(&mut self, ix: UserIx, old: &Core, new: Core) {
+        let (before, after) = (old.held_license(), new.held_license());
+        if before.is_some() && before == after && old.account == new.account {
+            if let (Some(license), Some(since)) = (after, new.inactivity_instant()) {
+                if old.inactivity_instant().is_some() {
+                    *self.users.core_mut(ix) = new;
+                    self.holders[license.index()].update(&self.users, since, ix);
+                    return;
+                }
+            }
+        }
+        self.unindex(ix);
+        *self.users.core_mut(ix) = new;
+        self.index(ix);
     }
 
     /// Adds user `ix` to the derived indexes.
@@ -735,33 +741,10 @@ impl State {
         }
     }
 
-    /// A user record's consistency with the state: a new, non-empty id and
-    /// one licence type at most; with `groups`, known groups of the right
-    /// kind (a load checks groups once every group is known).
-    fn check_record(&self, record: &Record, field: &str, groups: bool) -> Vec<Problem> {
-        let mut problems = Vec::new();
-        if record.id.is_empty() {
-            problems.push(problem(format!("{field}.id"), "a user needs an id"));
-        } else if self.users.find(&record.id).is_some() {
-            problems.push(problem(format!("{field}.id"), format!("duplicate user id `{}`", record.id)));
-        }
-        if record.core.standard == Selector::Assigned && record.core.inspections == Selector::Assigned {
-            problems.push(problem(
-                field,
-                "both standard and inspections are assigned; a user holds one licence type at most",
-            ));
-        }
-        if groups {
-            let u = UserRef { ix: UserIx(u32::MAX), record };
-            problems.extend(self.check_user_groups(u, field));
-        }
-        problems
-    }
-
     /// A user's groups exist and are of the right kind.
-    fn check_user_groups(&self, u: UserRef, field: &str) -> Vec<Problem> {
+    fn check_groups_of(&self, permission_group: Option<&str>, groups: &[String], field: &str) -> Vec<Problem> {
         let mut problems = Vec::new();
-        if let Some(id) = u.permission_group() {
+        if let Some(id) = permission_group {
             match self.group(id) {
                 Some(g) if g.kind == GroupKind::Permission => {}
                 Some(_) => problems.push(problem(
@@ -771,7 +754,7 @@ impl State {
                 None => problems.push(problem(format!("{field}.permission_group"), format!("unknown group `{id}`"))),
             }
         }
-        for (j, id) in u.groups().iter().enumerate() {
+        for (j, id) in groups.iter().enumerate() {
             match self.group(id) {
                 Some(g) if g.kind == GroupKind::User => {}
                 Some(_) => problems.push(problem(
@@ -808,6 +791,19 @@ impl State {
         }
         problems
     }
+}
+
+/// A user's own consistency: a non-empty id, one licence type at most;
+/// `field` names the user in a problem.
+fn check_user(id: &str, core: &Core, field: &dyn Fn() -> String) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if id.is_empty() {
+        problems.push(problem(format!("{}.id", field()), "a user needs an id"));
+    }
+    if core.standard == Selector::Assigned && core.inspections == Selector::Assigned {
+        problems.push(problem(field(), "both standard and inspections are assigned; a user holds one licence type at most"));
+    }
+    problems
 }
 
 fn check_settings(settings: &Settings) -> Vec<Problem> {

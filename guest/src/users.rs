@@ -4,8 +4,9 @@
 //! hash or copy strings, so the state keeps users in one vector and names
 //! each by its position there ([`UserIx`]):
 //!
-//! - ids are interned once, as shared [`Id`]s: the record, the id index and
-//!   the auto-free index hold the same allocation, never a copy;
+//! - every user's id, name and e-mail sit in one string, each record holding
+//!   where its own are: no allocation per user, and the id index and the
+//!   auto-free queue name users by position, never by a copy of the id;
 //! - the fields the licence and seat rules read on every decision live in a
 //!   small `Copy` struct ([`Core`]: selectors, flags, instants in 8 bytes
 //!   each), so changing them copies 32 bytes, not a record;
@@ -18,24 +19,21 @@
 //! an index stays valid for the state's whole life.
 
 use std::hash::Hasher;
-use std::sync::Arc;
 
 use hashbrown::HashTable;
 
-use crate::model::{AccountState, AppToggles, CountryFilter, FeatureSet, Features, Instant, LicenseType, Selector, User};
+use crate::model::{AccountState, AppToggles, CountryFilter, FeatureSet, Features, Instant, LicenseType, Population, Selector, User};
 
 /// A user's position in the state's user vector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct UserIx(pub u32);
 
 impl UserIx {
+    #[inline]
     pub fn index(self) -> usize {
         self.0 as usize
     }
 }
-
-/// An interned user id, shared (not copied) by every index that names the user.
-pub type Id = Arc<str>;
 
 /// An optional instant in 8 bytes: `i64::MIN` is none (RFC 3339 text can't
 /// reach it: years run 0000 to 9999).
@@ -49,6 +47,7 @@ impl At {
         at.map_or(At::NONE, At)
     }
 
+    #[inline]
     fn get(self) -> Option<Instant> {
         (self != At::NONE).then_some(self.0)
     }
@@ -70,14 +69,30 @@ pub struct Core {
 }
 
 impl Core {
+    /// A new user's fields (`User::new`): selectors grey, active, a password.
+    pub const NEW: Core = Core {
+        standard: Selector::Unassigned,
+        inspections: Selector::Unassigned,
+        account: AccountState::Active,
+        external: false,
+        has_password: true,
+        main_admin: false,
+        temporary_since: At::NONE,
+        last_sync: At::NONE,
+        assigned_at: At::NONE,
+    };
+
+    #[inline]
     pub fn temporary_since(&self) -> Option<Instant> {
         self.temporary_since.get()
     }
 
+    #[inline]
     pub fn last_sync(&self) -> Option<Instant> {
         self.last_sync.get()
     }
 
+    #[inline]
     pub fn assigned_at(&self) -> Option<Instant> {
         self.assigned_at.get()
     }
@@ -110,6 +125,7 @@ impl Core {
     }
 
     /// The licence type held, if any (at most one: an invariant).
+    #[inline]
     pub fn held_license(&self) -> Option<LicenseType> {
         if self.inspections == Selector::Assigned {
             Some(LicenseType::Inspections)
@@ -122,6 +138,7 @@ impl Core {
 
     /// The instant auto-free measures inactivity from (L7): the last sync,
     /// else when the licence was assigned. `None`: never a candidate.
+    #[inline]
     pub fn inactivity_instant(&self) -> Option<Instant> {
         self.last_sync().or(self.assigned_at())
     }
@@ -151,79 +168,18 @@ pub static DEFAULT_PROFILE: Profile = Profile {
     app: AppToggles { recording: true, crm_overlay: true },
 };
 
-/// One stored user.
+/// One stored user: where its id, name and e-mail are in the users' text,
+/// its licence and account fields, and its profile when it has one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
-    pub id: Id,
-    pub name: Box<str>,
-    pub email: Box<str>,
+    /// Offsets in [`Users`]'s text: id `span[0]..span[1]`, name
+    /// `span[1]..span[2]`, e-mail `span[2]..span[3]`.
+    span: [u32; 4],
     pub core: Core,
     profile: Option<Box<Profile>>,
 }
 
 impl Record {
-    /// A user of the contract, stored.
-    pub fn from_user(user: User) -> Record {
-        let User {
-            id,
-            name,
-            email,
-            external,
-            standard,
-            inspections,
-            temporary_since,
-            last_sync,
-            assigned_at,
-            account,
-            has_password,
-            main_admin,
-            permission_group,
-            groups,
-            sip,
-            features,
-            app,
-        } = user;
-        let core = Core {
-            standard,
-            inspections,
-            account,
-            external,
-            has_password,
-            main_admin,
-            temporary_since: At::from(temporary_since),
-            last_sync: At::from(last_sync),
-            assigned_at: At::from(assigned_at),
-        };
-        let mut record = Record { id: Id::from(id), name: name.into(), email: email.into(), core, profile: None };
-        record.set_profile(Profile { permission_group, groups, sip, features, app });
-        record
-    }
-
-    /// The user as the contract spells it.
-    pub fn to_user(&self) -> User {
-        let p = self.profile();
-        let c = &self.core;
-        User {
-            id: self.id.to_string(),
-            name: self.name.to_string(),
-            email: self.email.to_string(),
-            external: c.external,
-            standard: c.standard,
-            inspections: c.inspections,
-            temporary_since: c.temporary_since(),
-            last_sync: c.last_sync(),
-            assigned_at: c.assigned_at(),
-            account: c.account,
-            has_password: c.has_password,
-            main_admin: c.main_admin,
-            permission_group: p.permission_group.clone(),
-            groups: p.groups.clone(),
-            sip: p.sip.clone(),
-            features: p.features.clone(),
-            app: p.app,
-        }
-    }
-
     pub fn profile(&self) -> &Profile {
         self.profile.as_deref().unwrap_or(&DEFAULT_PROFILE)
     }
@@ -234,24 +190,67 @@ impl Record {
     }
 }
 
-/// A stored user as the rules read it: its index (for effects) and its record.
+/// A user of the contract as the store keeps it: its texts, core and profile.
+pub fn parts(user: User) -> (String, String, String, Core, Profile) {
+    let User {
+        id,
+        name,
+        email,
+        external,
+        standard,
+        inspections,
+        temporary_since,
+        last_sync,
+        assigned_at,
+        account,
+        has_password,
+        main_admin,
+        permission_group,
+        groups,
+        sip,
+        features,
+        app,
+    } = user;
+    let core = Core {
+        standard,
+        inspections,
+        account,
+        external,
+        has_password,
+        main_admin,
+        temporary_since: At::from(temporary_since),
+        last_sync: At::from(last_sync),
+        assigned_at: At::from(assigned_at),
+    };
+    (id, name, email, core, Profile { permission_group, groups, sip, features, app })
+}
+
+/// A stored user as the rules read it: its position (for effects) and its record.
 #[derive(Debug, Clone, Copy)]
 pub struct UserRef<'a> {
     pub ix: UserIx,
     pub record: &'a Record,
+    text: &'a str,
 }
 
 impl<'a> UserRef<'a> {
+    #[inline]
+    fn part(&self, i: usize) -> &'a str {
+        let s = self.record.span;
+        &self.text[s[i] as usize..s[i + 1] as usize]
+    }
+
+    #[inline]
     pub fn id(&self) -> &'a str {
-        &self.record.id
+        self.part(0)
     }
 
     pub fn name(&self) -> &'a str {
-        &self.record.name
+        self.part(1)
     }
 
     pub fn email(&self) -> &'a str {
-        &self.record.email
+        self.part(2)
     }
 
     pub fn permission_group(&self) -> Option<&'a str> {
@@ -274,6 +273,37 @@ impl<'a> UserRef<'a> {
     pub fn app(&self) -> AppToggles {
         self.record.profile().app
     }
+
+    /// The user as the contract spells it.
+    pub fn to_user(&self) -> User {
+        let p = self.record.profile();
+        let c = &self.record.core;
+        User {
+            id: self.id().to_string(),
+            name: self.name().to_string(),
+            email: self.email().to_string(),
+            external: c.external,
+            standard: c.standard,
+            inspections: c.inspections,
+            temporary_since: c.temporary_since(),
+            last_sync: c.last_sync(),
+            assigned_at: c.assigned_at(),
+            account: c.account,
+            has_password: c.has_password,
+            main_admin: c.main_admin,
+            permission_group: p.permission_group.clone(),
+            groups: p.groups.clone(),
+            sip: p.sip.clone(),
+            features: p.features.clone(),
+            app: p.app,
+        }
+    }
+}
+
+impl UserRef<'_> {
+    fn core(&self) -> &Core {
+        &self.record.core
+    }
 }
 
 impl std::ops::Deref for UserRef<'_> {
@@ -283,14 +313,19 @@ impl std::ops::Deref for UserRef<'_> {
     }
 }
 
-/// The users and an index from id to position. Ids are unique.
+/// The users, their texts in one string, and an index from id to position.
+/// Ids are unique.
 #[derive(Debug, Clone, Default)]
 pub struct Users {
+    /// Every user's id, name and e-mail, one after the other (texts replaced
+    /// by an edit stay behind, unreferenced).
+    text: String,
     records: Vec<Record>,
     index: HashTable<UserIx>,
 }
 
 /// A fast hash with no random seed: the same on every host and every run.
+#[inline]
 fn hash(id: &str) -> u64 {
     let mut h = rustc_hash::FxHasher::default();
     h.write(id.as_bytes());
@@ -298,10 +333,6 @@ fn hash(id: &str) -> u64 {
 }
 
 impl Users {
-    pub fn with_capacity(n: usize) -> Users {
-        Users { records: Vec::with_capacity(n), index: HashTable::with_capacity(n) }
-    }
-
     pub fn len(&self) -> usize {
         self.records.len()
     }
@@ -310,48 +341,168 @@ impl Users {
         self.records.is_empty()
     }
 
-    pub fn reserve(&mut self, additional: usize) {
-        self.records.reserve(additional);
-        let records = &self.records;
-        self.index.reserve(additional, |&ix| hash(&records[ix.index()].id));
+    /// Bytes of ids, names and e-mails kept.
+    pub fn text_bytes(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Makes room for `users` more users with about `text` bytes of texts.
+    pub fn reserve(&mut self, users: usize, text: usize) {
+        self.records.reserve(users);
+        self.text.reserve(text);
+        let (records, all) = (&self.records, &self.text);
+        self.index.reserve(users, |&ix| hash(id_of(all, &records[ix.index()])));
     }
 
     /// The position of user `id`.
     pub fn find(&self, id: &str) -> Option<UserIx> {
-        self.index.find(hash(id), |&ix| &*self.records[ix.index()].id == id).copied()
+        self.index.find(hash(id), |&ix| id_of(&self.text, &self.records[ix.index()]) == id).copied()
     }
 
+    #[inline]
     pub fn get(&self, ix: UserIx) -> UserRef<'_> {
-        UserRef { ix, record: &self.records[ix.index()] }
+        UserRef { ix, record: &self.records[ix.index()], text: &self.text }
     }
 
-    pub fn record_mut(&mut self, ix: UserIx) -> &mut Record {
-        &mut self.records[ix.index()]
+    #[inline]
+    pub fn core_mut(&mut self, ix: UserIx) -> &mut Core {
+        &mut self.records[ix.index()].core
     }
 
-    /// Adds a user at the end; `Err` gives it back when its id is taken.
-    pub fn push(&mut self, record: Record) -> Result<UserIx, Record> {
-        if self.find(&record.id).is_some() {
-            return Err(record);
+    /// Puts `record` at `ix` (a changed copy of the one there); the old one.
+    pub fn replace(&mut self, ix: UserIx, record: Record) -> Record {
+        std::mem::replace(&mut self.records[ix.index()], record)
+    }
+
+    /// Adds a user at the end (`profile`: `None` for the default one); `Err`
+    /// gives the profile back when `id` is taken (nothing added).
+    pub fn add(
+        &mut self,
+        id: &str,
+        name: &str,
+        email: &str,
+        core: Core,
+        profile: Option<Profile>,
+    ) -> Result<UserIx, Option<Profile>> {
+        let Ok(ix) = u32::try_from(self.records.len()).map(UserIx) else { return Err(profile) };
+        let start = self.text.len();
+        let Ok(end) = u32::try_from(start + id.len() + name.len() + email.len()) else { return Err(profile) };
+        let (records, text) = (&self.records, &self.text);
+        // One probe finds a taken id or the free slot.
+        let entry = self.index.entry(hash(id), |&i| id_of(text, &records[i.index()]) == id, |&i| {
+            hash(id_of(text, &records[i.index()]))
+        });
+        let hashbrown::hash_table::Entry::Vacant(slot) = entry else { return Err(profile) };
+        slot.insert(ix);
+        self.text.push_str(id);
+        self.text.push_str(name);
+        self.text.push_str(email);
+        let start = start as u32;
+        let span = [start, start + id.len() as u32, start + (id.len() + name.len()) as u32, end];
+        let mut record = Record { span, core, profile: None };
+        if let Some(profile) = profile {
+            record.set_profile(profile);
         }
-        let ix = UserIx(u32::try_from(self.records.len()).expect("fewer than 2^32 users"));
-        let records = &self.records;
-        self.index.insert_unique(hash(&record.id), ix, |&i| hash(&records[i.index()].id));
         self.records.push(record);
         Ok(ix)
     }
 
-    /// Removes the last user (undoing a `push`).
-    pub fn pop(&mut self) -> Option<Record> {
-        let record = self.records.pop()?;
+    /// Removes the last user (undoing an `add`).
+    pub fn pop(&mut self) {
+        let Some(record) = self.records.pop() else { return };
         let ix = UserIx(self.records.len() as u32);
-        if let Ok(entry) = self.index.find_entry(hash(&record.id), |&i| i == ix) {
+        let id = &self.text[record.span[0] as usize..record.span[1] as usize];
+        if let Ok(entry) = self.index.find_entry(hash(id), |&i| i == ix) {
             entry.remove();
         }
-        Some(record)
+        // Its texts go too, when nothing was written after them.
+        if record.span[3] as usize == self.text.len() {
+            self.text.truncate(record.span[0] as usize);
+        }
     }
 
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = UserRef<'_>> + ExactSizeIterator {
-        self.records.iter().enumerate().map(|(i, record)| UserRef { ix: UserIx(i as u32), record })
+        self.records.iter().enumerate().map(|(i, record)| UserRef { ix: UserIx(i as u32), record, text: &self.text })
     }
+
+    // -------------------------------------------------------------- populations
+
+    /// Users `first..first + count` (fewer at the end) as a population.
+    pub fn population(&self, first: u32, count: u32) -> Population {
+        let end = (first as usize).saturating_add(count as usize).min(self.len());
+        let range = (first as usize).min(end)..end;
+        let mut p = empty_population();
+        for u in range.map(|i| self.get(UserIx(i as u32))) {
+            push_row(&mut p, u.id(), u.name(), u.email(), u.core());
+        }
+        p
+    }
+}
+
+/// A population of nobody.
+pub fn empty_population() -> Population {
+    Population {
+        text: String::new(),
+        ends: Vec::new(),
+        standard: Vec::new(),
+        inspections: Vec::new(),
+        external: Vec::new(),
+        temporary_since: Vec::new(),
+        last_sync: Vec::new(),
+        assigned_at: Vec::new(),
+    }
+}
+
+/// Appends one user to a population.
+pub fn push_row(p: &mut Population, id: &str, name: &str, email: &str, core: &Core) {
+    for part in [id, name, email] {
+        p.text.push_str(part);
+        p.ends.push(p.text.len() as u32);
+    }
+    p.standard.push(selector_code(core.standard));
+    p.inspections.push(selector_code(core.inspections));
+    p.external.push(u8::from(core.external));
+    p.temporary_since.push(core.temporary_since.0);
+    p.last_sync.push(core.last_sync.0);
+    p.assigned_at.push(core.assigned_at.0);
+}
+
+/// A selector as a population column holds it: its position in the enum.
+pub fn selector_code(s: Selector) -> u8 {
+    match s {
+        Selector::Unassigned => 0,
+        Selector::Assigned => 1,
+        Selector::Disabled => 2,
+    }
+}
+
+fn selector_of(code: u8) -> Selector {
+    match code {
+        1 => Selector::Assigned,
+        2 => Selector::Disabled,
+        _ => Selector::Unassigned,
+    }
+}
+
+/// Row `i` of a population: its id, name and e-mail, and its licence fields.
+/// A text `ends` doesn't reach is empty; a missing column entry is the default.
+pub fn population_row(p: &Population, i: usize) -> (&str, &str, &str, Core) {
+    let end = |at: usize| p.ends.get(at).map_or(0, |&e| e as usize);
+    let start = if i == 0 { 0 } else { end(i * 3 - 1) };
+    let (id_end, name_end, email_end) = (end(i * 3), end(i * 3 + 1), end(i * 3 + 2));
+    let part = |from: usize, to: usize| p.text.get(from..to).unwrap_or("");
+    let instant = |column: &[i64]| At(column.get(i).copied().unwrap_or(At::NONE.0));
+    let mut core = Core::NEW;
+    core.standard = selector_of(p.standard.get(i).copied().unwrap_or(0));
+    core.inspections = selector_of(p.inspections.get(i).copied().unwrap_or(0));
+    core.external = p.external.get(i).is_some_and(|&e| e != 0);
+    core.temporary_since = instant(&p.temporary_since);
+    core.last_sync = instant(&p.last_sync);
+    core.assigned_at = instant(&p.assigned_at);
+    (part(start, id_end), part(id_end, name_end), part(name_end, email_end), core)
+}
+
+#[inline]
+fn id_of<'a>(text: &'a str, record: &Record) -> &'a str {
+    &text[record.span[0] as usize..record.span[1] as usize]
 }

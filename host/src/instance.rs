@@ -2,10 +2,8 @@
 //! rules linked natively, behind one interface that speaks the contract's
 //! types (`crate::model`, generated from the WIT).
 //!
-//! An [`Instance`] holds organisations and listings and names them by
-//! handle ([`OrgId`], [`ListingId`]), as the component does: a listing can be
-//! imported onto another and loaded as an organisation only inside one
-//! instance. The component path moves values straight between the host's
+//! An [`Instance`] holds organisations (and loaders building them) and names
+//! them by handle ([`OrgId`], [`LoaderId`]), as the component does. The component path moves values straight between the host's
 //! types and the canonical ABI; the native path converts them to the rules
 //! crate's own types (the same WIT, so the same serde shape) with postcard.
 
@@ -15,8 +13,8 @@ use wasmtime::component::ResourceAny;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Channel, Comparison, Decision, Diagnostic, Effect, Event, Instant, OrgState, Outcome, OutcomeCount, PolicyInfo,
-    Problem, Scenario, Settings, Severity, Usage, User, UserName,
+    Channel, Code, Decision, Diagnostic, Effect, Event, GrantedLicense, Instant, OrgState, Outcome, Outcomes,
+    PolicyInfo, Population, Problem, Scenario, Settings, Severity, Usage, UserName,
 };
 use crate::policy::{Policy, Sandbox};
 
@@ -44,20 +42,20 @@ pub enum Instance {
     Native(NativeInstance),
 }
 
-/// The natively linked rules' organisations and listings, by handle.
+/// The natively linked rules' organisations and loaders, by handle.
 #[derive(Default)]
 pub struct NativeInstance {
     orgs: Vec<Option<turnstile_policy::Org>>,
-    listings: Vec<Option<turnstile_policy::listing::Listing>>,
+    loaders: Vec<Option<turnstile_policy::state::Loader>>,
 }
 
 /// An organisation inside an [`Instance`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OrgId(Handle);
 
-/// A licence file or users listing inside an [`Instance`].
+/// An organisation being loaded in pieces inside an [`Instance`].
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ListingId(Handle);
+pub struct LoaderId(Handle);
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Handle {
@@ -66,7 +64,7 @@ enum Handle {
 }
 
 /// Moves a value between the host's types and the rules crate's.
-fn bridge<A: Serialize + ?Sized, B: DeserializeOwned>(value: &A) -> Result<B> {
+pub(crate) fn bridge<A: Serialize + ?Sized, B: DeserializeOwned>(value: &A) -> Result<B> {
     let bytes = postcard::to_allocvec(value).map_err(|e| Error::policy(format!("encoding a value: {e}")))?;
     postcard::from_bytes(&bytes).map_err(|e| Error::policy(format!("decoding a value: {e}")))
 }
@@ -76,9 +74,65 @@ pub fn native_event(event: &Event) -> Result<turnstile_policy::model::Event> {
     bridge(event)
 }
 
-/// The rules crate's outcome as the contract's record.
-fn outcome(o: turnstile_policy::Outcome) -> Outcome {
-    Outcome { allow: o.allow, code: bridge_enum(&o.code), rule: o.rule.to_string(), license: o.license.map(|l| bridge_enum(&l)) }
+/// A population in the host's types: the same columns, moved.
+pub fn host_population(p: turnstile_policy::model::Population) -> Population {
+    Population {
+        text: p.text,
+        ends: p.ends,
+        standard: p.standard,
+        inspections: p.inspections,
+        external: p.external,
+        temporary_since: p.temporary_since,
+        last_sync: p.last_sync,
+        assigned_at: p.assigned_at,
+    }
+}
+
+/// A population in the rules crate's types (see [`host_population`]).
+pub fn native_population(p: Population) -> turnstile_policy::model::Population {
+    turnstile_policy::model::Population {
+        text: p.text,
+        ends: p.ends,
+        standard: p.standard,
+        inspections: p.inspections,
+        external: p.external,
+        temporary_since: p.temporary_since,
+        last_sync: p.last_sync,
+        assigned_at: p.assigned_at,
+    }
+}
+
+/// The rules crate's outcomes as the contract's record: rules named once.
+fn outcomes(batch: impl IntoIterator<Item = turnstile_policy::Outcome>) -> Outcomes {
+    let mut rules: Vec<String> = Vec::new();
+    let items = batch
+        .into_iter()
+        .map(|o| {
+            let rule = match rules.iter().position(|r| r == o.rule) {
+                Some(i) => i,
+                None => {
+                    rules.push(o.rule.to_string());
+                    rules.len() - 1
+                }
+            };
+            Outcome { allow: o.allow, code: host_code(o.code), rule: rule as u16, license: o.license.map(host_license) }
+        })
+        .collect();
+    Outcomes { rules, items }
+}
+
+/// The host's code for the rules crate's (a table built once).
+fn host_code(code: turnstile_policy::model::Code) -> Code {
+    use turnstile_policy::model::Named;
+    static CODES: std::sync::OnceLock<Vec<Code>> = std::sync::OnceLock::new();
+    CODES.get_or_init(|| turnstile_policy::model::Code::ALL.iter().map(bridge_enum).collect())[code as usize]
+}
+
+fn host_license(license: turnstile_policy::model::GrantedLicense) -> GrantedLicense {
+    use turnstile_policy::model::Named;
+    static LICENSES: std::sync::OnceLock<Vec<GrantedLicense>> = std::sync::OnceLock::new();
+    LICENSES.get_or_init(|| turnstile_policy::model::GrantedLicense::ALL.iter().map(bridge_enum).collect())
+        [license as usize]
 }
 
 /// A field-less enum moved across (they have the same variants, in order).
@@ -95,12 +149,12 @@ impl NativeInstance {
         .ok_or_else(|| Error::policy("no such organisation in this instance"))
     }
 
-    fn listing(&mut self, id: ListingId) -> Result<&mut turnstile_policy::listing::Listing> {
+    fn loader(&mut self, id: LoaderId) -> Result<&mut turnstile_policy::state::Loader> {
         match id.0 {
-            Handle::Native(i) => self.listings.get_mut(i).and_then(Option::as_mut),
+            Handle::Native(i) => self.loaders.get_mut(i).and_then(Option::as_mut),
             Handle::Component(_) => None,
         }
-        .ok_or_else(|| Error::policy("no such listing in this instance"))
+        .ok_or_else(|| Error::policy("no such loader in this instance"))
     }
 
     fn add_org(&mut self, org: turnstile_policy::Org) -> OrgId {
@@ -264,7 +318,7 @@ impl Instance {
     }
 
     /// `step` each event, keeping only the outcomes.
-    pub fn step_batch(&mut self, org: OrgId, events: &[Event]) -> Result<Vec<Outcome>> {
+    pub fn step_batch(&mut self, org: OrgId, events: &[Event]) -> Result<Outcomes> {
         match self {
             Instance::Component(sb) => {
                 let r = resource(org.0)?;
@@ -273,13 +327,13 @@ impl Instance {
             Instance::Native(n) => {
                 let events: Vec<turnstile_policy::model::Event> = bridge(events)?;
                 let org = n.org(org)?;
-                Ok(events.iter().map(|e| outcome(org.step_outcome(e))).collect())
+                Ok(outcomes(events.iter().map(|e| org.step_outcome(e))))
             }
         }
     }
 
     /// Users `first..first + count` sync once each at `at`, in order.
-    pub fn sync_users(&mut self, org: OrgId, at: Instant, channel: Channel, first: u32, count: u32) -> Result<Vec<Outcome>> {
+    pub fn sync_users(&mut self, org: OrgId, at: Instant, channel: Channel, first: u32, count: u32) -> Result<Outcomes> {
         match self {
             Instance::Component(sb) => {
                 let r = resource(org.0)?;
@@ -289,7 +343,7 @@ impl Instance {
             }
             Instance::Native(n) => {
                 let channel = bridge_enum(&channel);
-                Ok(n.org(org)?.sync_users(at, channel, first, count).into_iter().map(outcome).collect())
+                Ok(outcomes(n.org(org)?.sync_users(at, channel, first, count)))
             }
         }
     }
@@ -301,16 +355,6 @@ impl Instance {
                 sb.call("counting users", |s, b| b.turnstile_policy_engine().org().call_user_count(s, r))
             }
             Instance::Native(n) => Ok(n.org(org)?.state().users().len() as u32),
-        }
-    }
-
-    pub fn users(&mut self, org: OrgId, first: u32, count: u32) -> Result<Vec<User>> {
-        match self {
-            Instance::Component(sb) => {
-                let r = resource(org.0)?;
-                sb.call("reading users", |s, b| b.turnstile_policy_engine().org().call_users(s, r, first, count))
-            }
-            Instance::Native(n) => bridge(&n.org(org)?.users(first, count)),
         }
     }
 
@@ -335,152 +379,89 @@ impl Instance {
         }
     }
 
-    // -------------------------------------------------------------- licence files
+    // -------------------------------------------------------------- loading in pieces
 
-    /// An empty listing; `source` names the file in diagnostics.
-    pub fn listing(&mut self, source: &str) -> Result<ListingId> {
+    /// A loader: an organisation built from pieces (see the WIT's `loader`).
+    pub fn loader(&mut self, settings: &Settings) -> Result<LoaderId> {
         match self {
             Instance::Component(sb) => sb
-                .call("starting a listing", |s, b| b.turnstile_policy_listing().listing().call_constructor(s, source))
-                .map(|r| ListingId(Handle::Component(r))),
+                .call("starting a loader", |s, b| b.turnstile_policy_engine().loader().call_constructor(s, settings))
+                .map(|r| LoaderId(Handle::Component(r))),
             Instance::Native(n) => {
-                n.listings.push(Some(turnstile_policy::listing::Listing::new(source)));
-                Ok(ListingId(Handle::Native(n.listings.len() - 1)))
+                n.loaders.push(Some(turnstile_policy::state::Loader::new(bridge(settings)?)));
+                Ok(LoaderId(Handle::Native(n.loaders.len() - 1)))
             }
         }
     }
 
-    /// The next bytes of a listing's file; `false` once its reading has
-    /// stopped (see the WIT's `feed`).
-    pub fn feed(&mut self, listing: ListingId, bytes: &[u8]) -> Result<bool> {
+    /// About how many users a loader will get, with how many bytes of texts.
+    pub fn expect(&mut self, loader: LoaderId, users: u32, text_bytes: u64) -> Result<()> {
         match self {
             Instance::Component(sb) => {
-                let r = resource(listing.0)?;
-                sb.call("reading a listing", |s, b| b.turnstile_policy_listing().listing().call_feed(s, r, bytes))
-            }
-            Instance::Native(n) => Ok(n.listing(listing)?.feed(bytes)),
-        }
-    }
-
-    /// The end of the file: its warnings and errors, in file order.
-    pub fn finish(&mut self, listing: ListingId) -> Result<Vec<Diagnostic>> {
-        match self {
-            Instance::Component(sb) => {
-                let r = resource(listing.0)?;
-                sb.call("reading a listing", |s, b| b.turnstile_policy_listing().listing().call_finish(s, r))
-            }
-            Instance::Native(n) => bridge(&n.listing(listing)?.finish()),
-        }
-    }
-
-    pub fn rows(&mut self, listing: ListingId) -> Result<u32> {
-        match self {
-            Instance::Component(sb) => {
-                let r = resource(listing.0)?;
-                sb.call("counting rows", |s, b| b.turnstile_policy_listing().listing().call_rows(s, r))
-            }
-            Instance::Native(n) => Ok(n.listing(listing)?.rows() as u32),
-        }
-    }
-
-    pub fn lines(&mut self, listing: ListingId) -> Result<Vec<u32>> {
-        match self {
-            Instance::Component(sb) => {
-                let r = resource(listing.0)?;
-                sb.call("reading line numbers", |s, b| b.turnstile_policy_listing().listing().call_lines(s, r))
-            }
-            Instance::Native(n) => Ok(n.listing(listing)?.lines()),
-        }
-    }
-
-    /// Imports `file`'s licences onto `onto`'s users; the errors, if any
-    /// (then nothing changed).
-    pub fn import(&mut self, onto: ListingId, file: ListingId) -> Result<Vec<Diagnostic>> {
-        match self {
-            Instance::Component(sb) => {
-                let (onto, file) = (resource(onto.0)?, resource(file.0)?);
-                sb.call("importing", |s, b| b.turnstile_policy_listing().listing().call_import(s, onto, file))
+                let r = resource(loader.0)?;
+                sb.call("loading users", |s, b| b.turnstile_policy_engine().loader().call_expect(s, r, users, text_bytes))
             }
             Instance::Native(n) => {
-                let (Handle::Native(o), Handle::Native(f)) = (onto.0, file.0) else {
-                    return Err(Error::policy("a component handle given to the native rules"));
-                };
-                if o == f {
-                    return Ok(Vec::new());
-                }
-                let file = n.listings.get_mut(f).and_then(Option::take).ok_or_else(|| Error::policy("no such listing"))?;
-                let errors = n.listing(onto).map(|l| l.import(&file));
-                n.listings[f] = Some(file);
-                bridge(&errors?)
+                n.loader(loader)?.reserve(users as usize, text_bytes as usize);
+                Ok(())
             }
         }
     }
 
-    /// A listing's users as an organisation under `settings` (none: counts
-    /// unchecked); the listing is used up. Problems are placed at rows.
-    pub fn load_listing(&mut self, listing: ListingId, settings: Option<&Settings>, org_source: &str) -> Result<OrgId> {
-        let loaded = match self {
+    /// More users for a loader, in columns (the rules crate's type: the
+    /// native path takes it as it is).
+    pub fn add_native_population(&mut self, loader: LoaderId, users: turnstile_policy::model::Population) -> Result<()> {
+        match self {
+            Instance::Component(_) => self.add_population(loader, &host_population(users)),
+            Instance::Native(n) => {
+                n.loader(loader)?.add_population(&users);
+                Ok(())
+            }
+        }
+    }
+
+    /// More users for a loader, in columns.
+    pub fn add_population(&mut self, loader: LoaderId, users: &Population) -> Result<()> {
+        match self {
             Instance::Component(sb) => {
-                let r = resource(listing.0)?;
-                sb.call("loading the users", |s, b| {
-                    b.turnstile_policy_listing().listing().call_load(s, r, settings, org_source)
-                })?
-                .map(|r| OrgId(Handle::Component(r)))
+                let r = resource(loader.0)?;
+                sb.call("loading users", |s, b| b.turnstile_policy_engine().loader().call_add_population(s, r, users))
             }
             Instance::Native(n) => {
-                let Handle::Native(i) = listing.0 else { return Err(Error::policy("a component handle")) };
-                let l = n.listings.get_mut(i).and_then(Option::take).ok_or_else(|| Error::policy("no such listing"))?;
-                let settings = settings.map(bridge).transpose()?;
-                match l.load(settings, org_source) {
-                    Ok(state) => Ok(n.add_org(turnstile_policy::Org::from_state(state))),
-                    Err(d) => Err(bridge(&d)?),
+                n.loader(loader)?.add_population(&native_population(users.clone()));
+                Ok(())
+            }
+        }
+    }
+
+    /// The loader's organisation, or every problem (`Ok(Err(..))`) with the
+    /// engine's fields, for the caller to place.
+    pub fn finish_loader(&mut self, loader: LoaderId) -> Result<std::result::Result<OrgId, Vec<Problem>>> {
+        match self {
+            Instance::Component(sb) => {
+                let r = resource(loader.0)?;
+                let finished = sb.call("loading users", |s, b| b.turnstile_policy_engine().loader().call_finish(s, r))?;
+                Ok(finished.map(|r| OrgId(Handle::Component(r))))
+            }
+            Instance::Native(n) => {
+                let Handle::Native(i) = loader.0 else { return Err(Error::policy("a component handle")) };
+                let l = n.loaders.get_mut(i).and_then(Option::take).ok_or_else(|| Error::policy("no such loader"))?;
+                match l.finish() {
+                    Ok(state) => Ok(Ok(n.add_org(turnstile_policy::Org::from_state(state)))),
+                    Err(problems) => Ok(Err(bridge(&problems)?)),
                 }
             }
-        };
-        loaded.map_err(Error::diagnostics)
+        }
     }
 
-    /// `org`'s users from `first` as the licence import/export file.
-    pub fn write_licenses(&mut self, org: OrgId, first: u32, count: u32) -> Result<String> {
+    /// Users of `org` from position `first`, in columns.
+    pub fn population(&mut self, org: OrgId, first: u32, count: u32) -> Result<Population> {
         match self {
             Instance::Component(sb) => {
                 let r = resource(org.0)?;
-                sb.call("writing licences", |s, b| b.turnstile_policy_listing().call_write_licenses(s, r, first, count))
+                sb.call("reading users", |s, b| b.turnstile_policy_engine().org().call_population(s, r, first, count))
             }
-            Instance::Native(n) => Ok(turnstile_policy::listing::write_licenses(n.org(org)?.state(), first, count)),
-        }
-    }
-
-    /// `org`'s users from `first` as a users listing.
-    pub fn write_listing(&mut self, org: OrgId, first: u32, count: u32) -> Result<String> {
-        match self {
-            Instance::Component(sb) => {
-                let r = resource(org.0)?;
-                sb.call("writing the listing", |s, b| b.turnstile_policy_listing().call_write_listing(s, r, first, count))
-            }
-            Instance::Native(n) => Ok(turnstile_policy::listing::write_listing(n.org(org)?.state(), first, count)),
-        }
-    }
-
-    /// Two sides of a what-if compared.
-    pub fn compare(&mut self, before: &[Outcome], after: &[Outcome]) -> Result<Comparison> {
-        match self {
-            Instance::Component(sb) => {
-                sb.call("comparing outcomes", |s, b| b.turnstile_policy_listing().call_compare(s, before, after))
-            }
-            Instance::Native(_) => {
-                let c = turnstile_policy::listing::compare(before, after, |o| {
-                    (o.allow, bridge_enum(&o.code), o.license.map(|l| bridge_enum(&l)))
-                });
-                Ok(Comparison {
-                    counts: c
-                        .counts
-                        .into_iter()
-                        .map(|(outcome, before, after)| OutcomeCount { outcome: outcome.to_string(), before, after })
-                        .collect(),
-                    changed: c.changed,
-                })
-            }
+            Instance::Native(n) => Ok(host_population(n.org(org)?.population(first, count))),
         }
     }
 }

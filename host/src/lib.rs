@@ -38,14 +38,13 @@ pub mod run;
 pub mod whatif;
 
 pub use error::{Error, ErrorKind, Result};
-pub use instance::{Evaluator, Instance, ListingId, OrgId};
+pub use instance::{Evaluator, Instance, LoaderId, OrgId};
 pub use org::Org;
 pub use policy::{Limits, Options, Policy};
 
 /// The contract's types, as the host speaks them (generated from the WIT).
 pub mod model {
     pub use crate::policy::bindings::exports::turnstile::policy::engine::*;
-    pub use crate::policy::bindings::exports::turnstile::policy::listing::{Comparison, OutcomeCount};
     pub use crate::policy::bindings::exports::turnstile::policy::scenario::Scenario;
 }
 

@@ -1,14 +1,105 @@
-//! The administrator's licence files (rules C1–C5): checking a licence file
-//! before it is imported, as `turnstile check` does. Every reading, import
-//! and consistency check is the policy's (its `listing` interface); this
-//! module only streams the files to it and gathers what it says.
+//! The administrator's licence files (rules C1–C5): read, imported and
+//! loaded into the policy a page at a time, as `turnstile check` and
+//! `turnstile what-if` use them.
+//!
+//! The files are read natively by the rules crate's own reader
+//! (`turnstile_policy::listing`, the same code on every host); the
+//! decisions about them, down to whether more licences are assigned than
+//! purchased, are the policy's: the users go into it in columns (the WIT's
+//! `population`), a page at a time, and the problems it finds come back
+//! placed at the rows they are about.
 
 use std::path::Path;
 
+use turnstile_policy::listing::Listing;
+
 use crate::error::{Error, Line, Result};
 use crate::files;
-use crate::instance::{Evaluator, Instance, ListingId};
-use crate::model::{Diagnostic, LicenseType, Settings, Severity};
+use crate::instance::{Instance, OrgId, bridge};
+use crate::model::{Diagnostic, LicenseType, Problem, Settings, Severity};
+
+/// Users moved into the policy per call.
+pub const PAGE: u32 = 1 << 16;
+
+/// A licence file read: the rows, and the warnings and errors found (C1–C3).
+pub struct Read {
+    pub listing: Listing,
+    pub warnings: Vec<Diagnostic>,
+    pub errors: Vec<Diagnostic>,
+}
+
+/// Reads the licence file or users listing at `path`, streamed.
+pub fn read(path: &Path) -> Result<Read> {
+    let mut listing = Listing::new(&path.display().to_string());
+    if let Ok(meta) = std::fs::metadata(path) {
+        listing.expect_bytes(meta.len());
+    }
+    files::stream(path, |chunk| Ok(listing.feed(chunk)))?;
+    let found: Vec<Diagnostic> = bridge(&listing.finish())?;
+    let (errors, warnings) = found.into_iter().partition(|d| d.severity == Severity::Error);
+    Ok(Read { listing, warnings, errors })
+}
+
+/// [`read`], handing over each page of `page` rows, in columns, as soon as
+/// it is read (the last one at the end): loading can start before reading
+/// ends, and the listing keeps only what it checks (ids, licences, lines).
+pub fn read_in_pages(path: &Path, page: u32, mut each: impl FnMut(turnstile_policy::model::Population)) -> Result<Read> {
+    let mut listing = Listing::paged(&path.display().to_string());
+    if let Ok(meta) = std::fs::metadata(path) {
+        listing.expect_bytes(meta.len());
+    }
+    files::stream(path, |chunk| {
+        let reading = listing.feed(chunk);
+        while let Some(p) = listing.take_page(page as usize) {
+            each(p);
+        }
+        Ok(reading)
+    })?;
+    let found: Vec<Diagnostic> = bridge(&listing.finish())?;
+    while let Some(p) = listing.take_page(page as usize) {
+        each(p);
+    }
+    let (errors, warnings) = found.into_iter().partition(|d| d.severity == Severity::Error);
+    Ok(Read { listing, warnings, errors })
+}
+
+/// Reads a users listing that must have no error to be used at all (`what`
+/// names it in the message).
+pub fn read_clean(path: &Path, what: &str) -> Result<Read> {
+    let read = read(path)?;
+    if !read.errors.is_empty() {
+        let lines: Vec<String> = read.errors.iter().map(|d| Line(d).to_string()).collect();
+        return Err(Error::input(path.display(), format!("{what} can't be used:\n{}", lines.join("\n"))));
+    }
+    Ok(read)
+}
+
+/// Loads `listing`'s rows into a new organisation of `instance` under
+/// `settings`, a page at a time. An inconsistent result is an input error
+/// whose diagnostics are the policy's problems placed at the rows
+/// (`org_source` names the organisation for the others).
+pub fn load(instance: &mut Instance, listing: &Listing, settings: &Settings, org_source: &str) -> Result<OrgId> {
+    let loader = instance.loader(settings)?;
+    let rows = listing.rows() as u32;
+    instance.expect(loader, rows, listing.users().text_bytes() as u64)?;
+    let mut first = 0;
+    while first < rows {
+        instance.add_native_population(loader, listing.population(first, PAGE))?;
+        first = first.saturating_add(PAGE);
+    }
+    match instance.finish_loader(loader)? {
+        Ok(org) => Ok(org),
+        Err(problems) => Err(placed(listing, &problems, settings, org_source)?),
+    }
+}
+
+/// The policy's problems with a state loaded from `listing`'s rows, as an
+/// input error placed at the rows (`org_source` names the organisation).
+pub fn placed(listing: &Listing, problems: &[Problem], settings: &Settings, org_source: &str) -> Result<Error> {
+    let native: Vec<turnstile_policy::model::Problem> = bridge(problems)?;
+    let purchased = bridge(&settings.licenses)?;
+    Ok(Error::diagnostics(bridge(&listing.place(&native, &purchased, org_source))?))
+}
 
 /// What a check found.
 #[derive(Debug, Default)]
@@ -29,69 +120,68 @@ impl Check {
     }
 }
 
-/// Streams the file at `path` into a new listing of `instance`; the
-/// listing and what reading it found.
-pub fn read(instance: &mut Instance, path: &Path) -> Result<(ListingId, Vec<Diagnostic>)> {
-    let listing = instance.listing(&path.display().to_string())?;
-    files::stream(path, |chunk| instance.feed(listing, chunk))?;
-    let found = instance.finish(listing)?;
-    Ok((listing, found))
-}
-
-fn is_error(d: &Diagnostic) -> bool {
-    d.severity == Severity::Error
-}
-
 /// Whether `file` can be imported (C1–C4): onto the users listing `users`
 /// when given (every Id must be there), under the organisation `org` (its
 /// settings and its name) when given (more licences assigned than purchased
-/// is refused). A `users` listing with errors can't be used: an input error.
-pub fn check(evaluator: &Evaluator, file: &Path, org: Option<(&Settings, &str)>, users: Option<&Path>) -> Result<Check> {
-    let mut instance = evaluator.instance()?;
+/// is refused). A `users` listing with errors, or an organisation that is
+/// itself inconsistent, can't be used: an input error.
+pub fn check(instance: &mut Instance, file: &Path, org: Option<(&Settings, &str)>, users: Option<&Path>) -> Result<Check> {
+    // The two files are read at the same time.
+    let (onto, read) = std::thread::scope(|s| {
+        let onto = users.map(|path| s.spawn(move || read_clean(path, "the --users listing")));
+        let read = read(file);
+        (onto.map(|h| h.join().unwrap_or_else(|_| Err(Error::policy("reading stopped unexpectedly")))), read)
+    });
     let mut check = Check::default();
-    let onto = match users {
-        Some(path) => {
-            let (listing, found) = read(&mut instance, path)?;
-            let (errors, warnings): (Vec<_>, Vec<_>) = found.into_iter().partition(is_error);
-            check.warnings.extend(warnings);
-            if !errors.is_empty() {
-                let lines: Vec<String> = errors.iter().map(|d| Line(d).to_string()).collect();
-                return Err(Error::input(path.display(), format!("the --users listing can't be used:\n{}", lines.join("\n"))));
-            }
-            Some(listing)
-        }
-        None => None,
-    };
-    let (listing, found) = read(&mut instance, file)?;
-    let (mut errors, warnings): (Vec<_>, Vec<_>) = found.into_iter().partition(is_error);
+    let onto = onto.transpose()?;
+    let Read { listing: file_listing, warnings, mut errors } = read?;
+    if let Some(onto) = &onto {
+        check.warnings.extend(onto.warnings.iter().cloned());
+    }
     check.warnings.extend(warnings);
-    check.rows = instance.rows(listing)?;
+    check.rows = file_listing.rows() as u32;
     // Unknown Ids are reported with the file's own errors; an import with
     // any error changes nothing.
     let population = match onto {
-        Some(onto) => {
-            errors.extend(instance.import(onto, listing)?);
+        Some(Read { mut listing, .. }) => {
+            errors.extend(bridge::<_, Vec<Diagnostic>>(&listing.import(&file_listing))?);
             errors.sort_by_key(|d| (d.line, d.column));
-            onto
+            listing
         }
-        None => listing,
+        None => file_listing,
     };
     if !errors.is_empty() {
         check.errors = errors;
         return Ok(check);
     }
     let (settings, org_source) = match org {
-        Some((settings, name)) => (Some(settings), name),
-        None => (None, crate::DEFAULT_ORG),
+        Some((settings, name)) => (settings.clone(), name),
+        None => {
+            // Without an organisation the purchased counts aren't checked: it
+            // has as many licences as the rows hold.
+            let mut settings = instance.parse_org("{}", crate::DEFAULT_ORG, &[])?;
+            (settings.licenses.standard, settings.licenses.inspections) = population.held();
+            (settings, crate::DEFAULT_ORG)
+        }
     };
-    match instance.load_listing(population, settings, org_source) {
+    match load(instance, &population, &settings, org_source) {
         Ok(org) => {
             let usage = instance.usage(org, 0)?;
             let assigned = |l: LicenseType| usage.licenses.iter().find(|u| u.license == l).map_or(0, |u| u.assigned);
             check.assigned = (assigned(LicenseType::Standard), assigned(LicenseType::Inspections));
+            Ok(check)
         }
-        Err(e) if e.kind() == crate::ErrorKind::Input => check.errors = e.input_diagnostics().to_vec(),
-        Err(e) => return Err(e),
+        Err(e) if e.kind() != crate::ErrorKind::Input => Err(e),
+        Err(e) => {
+            // A problem of the organisation itself (not placed at a row of
+            // the file) means the --org can't be used.
+            let (own, rows): (Vec<Diagnostic>, Vec<Diagnostic>) =
+                e.input_diagnostics().iter().cloned().partition(|d| d.source == org_source);
+            if !own.is_empty() {
+                return Err(Error::diagnostics(own).context(format!("{org_source} can't be used")));
+            }
+            check.errors = rows;
+            Ok(check)
+        }
     }
-    Ok(check)
 }

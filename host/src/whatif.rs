@@ -1,10 +1,11 @@
 //! What-if over a whole user population: "what happens to my users if I
 //! change this?", answered by the policy before anything changes.
 //!
-//! The users listing is read once and streamed to two sides at the same
-//! time, each on its own thread in its own instance: the organisation as
-//! given (before) and with the `--set` changes (after). In each, the rows
-//! are loaded as an organisation, then every user syncs once at the same
+//! The users listing is read once (natively, by the rules crate's reader),
+//! then loaded into two sides at the same time, each on its own thread in its
+//! own instance, a page of columns at a time: the organisation as given
+//! (before) and with the `--set` changes (after). In each, every user syncs
+//! once at the same
 //! instant, in the file's row order, each decision applied before the next,
 //! so auto-assignment and auto-free play out as they would: an earlier row
 //! can take the last free licence, or free an inactive holder's licence,
@@ -14,17 +15,21 @@
 
 use std::io::{self, Write};
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::mpsc::{Receiver, sync_channel};
 use std::time::{Duration, Instant as Clock};
 
+use turnstile_policy::json::ObjectWriter;
 use turnstile_policy::listing::{Comparison, write_record};
 use turnstile_policy::model::Named;
 
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, sync_channel};
+
+use turnstile_policy::listing::Listing;
+
 use crate::error::{Error, Result};
-use crate::files;
-use crate::instance::{Evaluator, Instance, OrgId};
-use crate::model::{Channel, Code, Diagnostic, GrantedLicense, Instant, Settings, Severity};
+use crate::instance::{Evaluator, Instance, OrgId, host_population};
+use crate::licenses;
+use crate::model::{Channel, Code, Diagnostic, GrantedLicense, Instant, Population, Problem, Settings};
 
 /// Syncs decided per call into the policy.
 pub const BATCH: u32 = 1 << 16;
@@ -86,46 +91,67 @@ pub struct Answer {
     pub timings: Vec<(String, Duration)>,
 }
 
-/// One side's work, done on its own thread.
+/// One side's syncs, done on its own thread.
 struct Side {
     instance: Instance,
     org: OrgId,
     outcomes: Vec<Outcome>,
     rules: Vec<String>,
-    lines: Vec<u32>,
-    warnings: Vec<Diagnostic>,
-    timings: Vec<(String, Duration)>,
+    took: Duration,
 }
 
 /// Evaluates both sides at once; `progress` hears from both threads.
+///
+/// Three threads: this one reads the listing and hands each page of rows to
+/// the two sides as soon as it is read; each side loads the pages into its
+/// own instance. Once both are loaded the listing is dropped (only the
+/// lines stay) and the two sides sync their users at the same time.
 pub fn evaluate(evaluator: &Evaluator, q: Question, progress: &(dyn Fn(Progress) + Sync)) -> Result<Answer> {
     let started = Clock::now();
-    let total = std::fs::metadata(q.users).map(|m| m.len()).unwrap_or(0);
-    let after_source = format!("{} with --set", q.org_source);
-    let (before, after) = std::thread::scope(|scope| {
-        let (to_before, from_main_b) = sync_channel::<Arc<[u8]>>(4);
-        let (to_after, from_main_a) = sync_channel::<Arc<[u8]>>(4);
+    let bytes = std::fs::metadata(q.users).map(|m| m.len()).unwrap_or(0);
+    let (read, before, after) = std::thread::scope(|scope| {
+        let (to_before, before_pages) = sync_channel::<Arc<Population>>(2);
+        let (to_after, after_pages) = sync_channel::<Arc<Population>>(2);
         let q = &q;
-        let before = scope.spawn(move || side(evaluator, from_main_b, q, &q.before, &q.org_source, "before", progress));
-        let after = scope.spawn(|| side(evaluator, from_main_a, q, &q.after, &after_source, "after", progress));
-        let mut done = 0u64;
-        let read = files::stream(q.users, |chunk| {
-            let chunk: Arc<[u8]> = Arc::from(chunk);
-            done += chunk.len() as u64;
-            progress(Progress { side: "both", phase: "reading", done, total });
-            // A side that stopped (a bad listing) no longer listens.
-            let b = to_before.send(chunk.clone()).is_ok();
-            let a = to_after.send(chunk).is_ok();
-            Ok(a || b)
+        let before = scope.spawn(move || loading(evaluator, before_pages, &q.before, bytes));
+        let after = scope.spawn(move || loading(evaluator, after_pages, &q.after, bytes));
+        let mut read_rows = 0u64;
+        let read = licenses::read_in_pages(q.users, licenses::PAGE, |page| {
+            read_rows += page.ends.len() as u64 / 3;
+            progress(Progress { side: "both", phase: "reading", done: read_rows, total: bytes / 100 });
+            let page = Arc::new(host_population(page));
+            // A side that failed no longer listens; the other goes on.
+            let _ = to_before.send(page.clone());
+            let _ = to_after.send(page);
         });
         drop((to_before, to_after));
-        let (before, after) = (before.join(), after.join());
-        read.map(|()| (before, after))
-    })?;
-    let joined = |side: std::thread::Result<Result<Side>>| {
-        side.unwrap_or_else(|_| Err(Error::policy("a what-if side stopped unexpectedly")))
-    };
-    let (before, after) = (joined(before)?, joined(after)?);
+        let join = |h: std::thread::ScopedJoinHandle<Result<Loaded>>| {
+            h.join().unwrap_or_else(|_| Err(Error::policy("loading stopped unexpectedly")))
+        };
+        (read, join(before), join(after))
+    });
+    let read = read?;
+    if !read.errors.is_empty() {
+        let lines: Vec<String> = read.errors.iter().map(|d| crate::error::Line(d).to_string()).collect();
+        return Err(Error::input(&q.source, format!("the users listing can't be used:\n{}", lines.join("\n"))));
+    }
+    let mut timings = vec![("read and load".to_string(), started.elapsed())];
+    let after_source = format!("{} with --set", q.org_source);
+    let (before, after) = (
+        placed(before?, &read.listing, &q, &q.before, &q.org_source, "before")?,
+        placed(after?, &read.listing, &q, &q.after, &after_source, "after")?,
+    );
+    let lines = read.listing.lines();
+    let warnings = read.warnings;
+    drop(read.listing);
+    let count = lines.len() as u32;
+    let (before, after) = std::thread::scope(|scope| {
+        let q = &q;
+        let b = scope.spawn(move || syncs(before, q.at, count, "before", progress));
+        let a = syncs(after, q.at, count, "after", progress);
+        (b.join().unwrap_or_else(|_| Err(Error::policy("the before side stopped unexpectedly"))), a)
+    });
+    let (before, after) = (before?, after?);
     let key = |o: &Outcome| (o.allow, native_code(o.code), o.license.map(native_license));
     // Each side numbered the rules it met in its own order: one numbering for both.
     let mut rules = before.rules;
@@ -133,8 +159,8 @@ pub fn evaluate(evaluator: &Evaluator, q: Question, progress: &(dyn Fn(Progress)
     let after_outcomes: Vec<Outcome> =
         after.outcomes.iter().map(|o| Outcome { rule: renumber[usize::from(o.rule)], ..*o }).collect();
     let comparison = turnstile_policy::listing::compare(&before.outcomes, &after_outcomes, key);
-    let mut timings = before.timings;
-    timings.extend(after.timings);
+    timings.push(("syncs before".into(), before.took));
+    timings.push(("syncs after".into(), after.took));
     timings.push(("total".into(), started.elapsed()));
     Ok(Answer {
         source: q.source,
@@ -144,12 +170,46 @@ pub fn evaluate(evaluator: &Evaluator, q: Question, progress: &(dyn Fn(Progress)
         before: before.outcomes,
         after: after_outcomes,
         rules,
-        lines: before.lines,
+        lines,
         comparison,
-        warnings: before.warnings,
+        warnings,
         after_side: (after.instance, after.org),
         timings,
     })
+}
+
+/// A side loaded: its instance, and its organisation or the problems found.
+struct Loaded {
+    instance: Instance,
+    loaded: std::result::Result<OrgId, Vec<Problem>>,
+}
+
+/// Loads the pages as they come into a new instance under `settings`.
+fn loading(evaluator: &Evaluator, pages: Receiver<Arc<Population>>, settings: &Settings, bytes: u64) -> Result<Loaded> {
+    let mut instance = evaluator.instance()?;
+    let loader = instance.loader(settings)?;
+    // A listing's row is a hundred bytes or so, two thirds of it texts.
+    instance.expect(loader, (bytes / 100).min(u64::from(u32::MAX)) as u32, bytes * 2 / 3)?;
+    for page in pages {
+        instance.add_population(loader, &page)?;
+    }
+    let loaded = instance.finish_loader(loader)?;
+    Ok(Loaded { instance, loaded })
+}
+
+/// A loaded side, or its problems placed at the listing's rows.
+fn placed(side: Loaded, listing: &Listing, q: &Question, settings: &Settings, org_source: &str, name: &str) -> Result<(Instance, OrgId)> {
+    match side.loaded {
+        Ok(org) => Ok((side.instance, org)),
+        Err(problems) => {
+            let e = licenses::placed(listing, &problems, settings, org_source)?;
+            let mut message = format!("the users can't be loaded:\n{e}");
+            if q.org_source == crate::DEFAULT_ORG {
+                message.push_str("\n(no --org given: the default organisation has no purchased licences)");
+            }
+            Err(Error::input(format!("the organisation {name} the change"), message))
+        }
+    }
 }
 
 /// The number of rule `name` in `rules`, added if new.
@@ -163,62 +223,24 @@ fn intern(rules: &mut Vec<String>, name: &str) -> u16 {
     }
 }
 
-fn side(
-    evaluator: &Evaluator,
-    chunks: Receiver<Arc<[u8]>>,
-    q: &Question,
-    settings: &Settings,
-    org_source: &str,
-    name: &'static str,
-    progress: &(dyn Fn(Progress) + Sync),
-) -> Result<Side> {
-    let mut timings = Vec::new();
-    let mut clock = Clock::now();
-    let mut lap = |phase: &str, timings: &mut Vec<(String, Duration)>| {
-        timings.push((format!("{phase} {name}"), clock.elapsed()));
-        clock = Clock::now();
-    };
-    let mut instance = evaluator.instance()?;
-    let listing = instance.listing(&q.source)?;
-    let mut reading = true;
-    for chunk in chunks {
-        if reading {
-            reading = instance.feed(listing, &chunk)?;
-        }
-    }
-    let diagnostics = instance.finish(listing)?;
-    let (warnings, errors): (Vec<Diagnostic>, Vec<Diagnostic>) =
-        diagnostics.into_iter().partition(|d| d.severity != Severity::Error);
-    if !errors.is_empty() {
-        let lines: Vec<String> = errors.iter().map(|d| crate::error::Line(d).to_string()).collect();
-        return Err(Error::input(&q.source, format!("the users listing can't be used:\n{}", lines.join("\n"))));
-    }
-    let lines = instance.lines(listing)?;
-    lap("read", &mut timings);
-    progress(Progress { side: name, phase: "loading", done: 0, total: lines.len() as u64 });
-    let org = instance.load_listing(listing, Some(settings), org_source).map_err(|e| {
-        let mut message = format!("the users can't be loaded:\n{e}");
-        if q.org_source == crate::DEFAULT_ORG {
-            message.push_str("\n(no --org given: the default organisation has no purchased licences)");
-        }
-        Error::input(format!("the organisation {name} the change"), message)
-    })?;
-    lap("load", &mut timings);
-    let count = lines.len() as u32;
-    let mut outcomes = Vec::with_capacity(lines.len());
+/// Every user syncs once at `at`, in order, a batch at a time.
+fn syncs(side: (Instance, OrgId), at: Instant, count: u32, name: &'static str, progress: &(dyn Fn(Progress) + Sync)) -> Result<Side> {
+    let started = Clock::now();
+    let (mut instance, org) = side;
+    let mut outcomes = Vec::with_capacity(count as usize);
     let mut rules: Vec<String> = Vec::new();
     let mut first = 0;
     while first < count {
-        let batch = instance.sync_users(org, q.at, Channel::Mobile, first, BATCH)?;
-        for o in batch {
-            let rule = intern(&mut rules, &o.rule);
+        let batch = instance.sync_users(org, at, Channel::Mobile, first, BATCH)?;
+        let renumber: Vec<u16> = batch.rules.iter().map(|r| intern(&mut rules, r)).collect();
+        for o in batch.items {
+            let rule = renumber.get(usize::from(o.rule)).copied().unwrap_or(u16::MAX);
             outcomes.push(Outcome { allow: o.allow, code: o.code, license: o.license, rule });
         }
         first = first.saturating_add(BATCH);
         progress(Progress { side: name, phase: "syncing", done: u64::from(first.min(count)), total: u64::from(count) });
     }
-    lap("syncs", &mut timings);
-    Ok(Side { instance, org, outcomes, rules, lines, warnings, timings })
+    Ok(Side { instance, org, outcomes, rules, took: started.elapsed() })
 }
 
 /// The rules crate's code for the host's (the same WIT enum, the same order).
@@ -267,7 +289,8 @@ impl Answer {
         let count = instance.user_count(*org)?;
         let mut first = 0;
         loop {
-            let text = instance.write_listing(*org, first, BATCH)?;
+            let page = crate::instance::native_population(instance.population(*org, first, BATCH)?);
+            let text = turnstile_policy::listing::write_listing(&page, first == 0);
             out.write_all(text.as_bytes()).map_err(|e| Error::output("--out-users", e))?;
             first = first.saturating_add(BATCH);
             if first >= count {
@@ -278,25 +301,27 @@ impl Answer {
 
     /// `--format json`: one line per changed user, then the summary line.
     pub fn write_json(&mut self, out: &mut dyn Write) -> Result<()> {
-        let side = |a: &Answer, o: &Outcome| {
-            let license = o.license.map_or("null".to_string(), |l| format!("\"{}\"", license_name(l)));
-            format!(
-                "{{\"allow\":{},\"code\":\"{}\",\"license\":{license},\"rule\":{}}}",
-                o.allow,
-                code_name(o.code),
-                json_string(a.rule(o))
-            )
+        // One line per changed user, built in one buffer (hundreds of thousands of lines).
+        let side = |line: &mut String, a: &Answer, o: &Outcome| {
+            let mut w = ObjectWriter::new(line);
+            w.bool("allow", o.allow).str("code", code_name(o.code));
+            match o.license {
+                Some(l) => w.str("license", license_name(l)),
+                None => w.raw("license", "null"),
+            };
+            w.str("rule", a.rule(o));
+            w.end();
         };
+        let mut line = String::new();
         self.changed_pages(|a, i, _line, id, name| {
-            let (b, af) = (&a.before[i as usize], &a.after[i as usize]);
-            writeln!(
-                out,
-                "{{\"id\":{},\"name\":{},\"before\":{},\"after\":{}}}",
-                json_string(id),
-                json_string(name),
-                side(a, b),
-                side(a, af)
-            )
+            line.clear();
+            let mut w = ObjectWriter::new(&mut line);
+            w.str("id", id).str("name", name);
+            side(w.key("before"), a, &a.before[i as usize]);
+            side(w.key("after"), a, &a.after[i as usize]);
+            w.end();
+            line.push('\n');
+            out.write_all(line.as_bytes())
         })?;
         let counts = |pick: fn(&(&'static str, u32, u32)) -> u32| {
             let parts: Vec<String> =

@@ -51,7 +51,7 @@ pub fn check(args: Args) -> Result<ExitCode> {
         None => None,
     };
     let org_ref = org.as_ref().map(|(settings, name)| (settings, name.as_str()));
-    let check = licenses::check(&evaluator, &args.file, org_ref, args.users.as_deref())?;
+    let check = licenses::check(&mut evaluator.instance()?, &args.file, org_ref, args.users.as_deref())?;
     for w in &check.warnings {
         eprintln!("{}", Line(w));
     }
