@@ -33,7 +33,7 @@ use smallvec::SmallVec;
 
 use crate::calendar::{format_rfc3339, parse_rfc3339};
 use crate::model::{Code, Diagnostic, GrantedLicense, Instant, LicenseType, Licenses, Named, Population, Problem, Selector, Severity};
-use crate::users::{Core, UserIx, Users, empty_population, population_row, push_row};
+use crate::users::{Core, Ids, UserIx, Users, empty_population, population_row, push_row};
 
 /// The five columns every licence file starts with, in this order.
 pub const COLUMNS: [&str; 5] = ["Id", "Full Name", "Email", "Standard", "Inspections"];
@@ -129,7 +129,10 @@ pub struct Listing {
     /// Reading stopped: a wrong header or text that isn't UTF-8.
     stopped: bool,
     finished: bool,
+    /// The users read (not paged).
     users: Users,
+    /// Paged: only the ids read, for the duplicate check.
+    ids: Ids,
     rows: Vec<Row>,
     warnings: Vec<Diagnostic>,
     errors: Vec<Diagnostic>,
@@ -189,6 +192,7 @@ impl Listing {
             stopped: false,
             finished: false,
             users: Users::default(),
+            ids: Ids::default(),
             rows: Vec::new(),
             warnings: Vec::new(),
             errors: Vec::new(),
@@ -199,8 +203,8 @@ impl Listing {
     }
 
     /// A listing read to be handed over a page at a time ([`Listing::take_page`]):
-    /// it keeps each row's id and licence fields (for its own checks and for
-    /// placing problems), not the names and e-mails, which go with the pages.
+    /// it keeps each row's id (for the duplicate check) and licence cells
+    /// (for placing problems), and no users: they go with the pages.
     pub fn paged(source: &str) -> Listing {
         Listing { page: Some(empty_population()), ..Listing::new(source) }
     }
@@ -233,7 +237,11 @@ impl Listing {
     /// rows are reserved ahead).
     pub fn expect_bytes(&mut self, bytes: u64) {
         let rows = (bytes / 100).min(MAX_RESERVED as u64) as usize;
-        self.users.reserve(rows, (bytes as usize).min(MAX_RESERVED * 64));
+        if self.page.is_some() {
+            self.ids.reserve(rows, rows * 40);
+        } else {
+            self.users.reserve(rows, (bytes as usize).min(MAX_RESERVED * 64));
+        }
         self.rows.reserve(rows);
     }
 
@@ -658,17 +666,17 @@ impl Listing {
             return;
         }
         let cells = [f.place_column(3), f.place_column(4)];
-        // Paged, the names and e-mails go with the page only.
-        let (name, email) = if self.page.is_some() { ("", "") } else { (f.texts[1], f.texts[2]) };
-        match self.users.add(id, name, email, core, None) {
-            Ok(_) => {
-                self.rows.push(Row { line, standard, inspections, imported: 0, cells });
-                if let Some(page) = &mut self.page {
-                    push_row(page, id, f.texts[1], f.texts[2], &core);
-                }
-            }
-            Err(_) => {
-                let first = self.users.find(id).map_or(0, |ix| self.rows[ix.index()].line);
+        let added = match &mut self.page {
+            Some(page) => self.ids.insert(id).map(|_| push_row(page, id, f.texts[1], f.texts[2], &core)),
+            None => match self.users.add(id, f.texts[1], f.texts[2], core, None) {
+                Ok(_) => Ok(()),
+                Err(_) => Err(self.users.find(id).map_or(0, |ix| ix.0)),
+            },
+        };
+        match added {
+            Ok(()) => self.rows.push(Row { line, standard, inspections, imported: 0, cells }),
+            Err(first) => {
+                let first = self.rows.get(first as usize).map_or(0, |r| r.line);
                 let (line, column) = f.place(0);
                 self.error(line, column, format!("duplicate Id `{id}` (first on line {first})"));
             }
@@ -742,28 +750,32 @@ impl Listing {
     /// order), placed at the rows (see [`Places`]); `purchased` are the
     /// organisation's licences, `org_source` names it for the other problems.
     pub fn place(&self, problems: &[Problem], purchased: &Licenses, org_source: &str) -> Vec<Diagnostic> {
-        let places = Places {
-            users: &self.users,
-            rows: &self.rows,
-            source: &self.source,
-            imported_from: self.imported_from.as_deref(),
-        };
-        places.locate(problems, purchased, org_source)
+        Places { listing: self }.locate(problems, purchased, org_source)
+    }
+
+    /// The licence row `i` holds: its user's, or (paged) its cells'.
+    fn held_at(&self, i: usize) -> Option<LicenseType> {
+        if self.page.is_none() {
+            return self.users.get(UserIx(i as u32)).held_license();
+        }
+        let row = self.rows.get(i)?;
+        match (row.standard, row.inspections) {
+            (_, Cell::Assigned) => Some(LicenseType::Inspections),
+            (Cell::Assigned, _) => Some(LicenseType::Standard),
+            _ => None,
+        }
     }
 
     /// The rows' held licences counted: Standard, then Inspections.
     pub fn held(&self) -> (u32, u32) {
-        let held = |l| self.users.iter().filter(|u| u.held_license() == Some(l)).count() as u32;
+        let held = |l| (0..self.rows.len()).filter(|&i| self.held_at(i) == Some(l)).count() as u32;
         (held(LicenseType::Standard), held(LicenseType::Inspections))
     }
 }
 
 /// What placing the engine's problems at rows needs.
 struct Places<'a> {
-    users: &'a Users,
-    rows: &'a [Row],
-    source: &'a str,
-    imported_from: Option<&'a str>,
+    listing: &'a Listing,
 }
 
 impl Places<'_> {
@@ -774,11 +786,12 @@ impl Places<'_> {
     /// file's rows in order, so the error points at the import row that went
     /// over. The message is the engine's, unchanged: this only finds the row.
     fn locate(&self, problems: &[Problem], purchased: &Licenses, org_source: &str) -> Vec<Diagnostic> {
+        let Listing { rows, source, imported_from, .. } = self.listing;
         let at = |i: usize, column: u32, message: &str| {
-            let (source, line) = match self.rows.get(i) {
-                Some(row) if row.imported > 0 => (self.imported_from.unwrap_or(self.source), row.imported),
-                Some(row) => (self.source, row.line),
-                None => (self.source, 0),
+            let (source, line) = match rows.get(i) {
+                Some(row) if row.imported > 0 => (imported_from.as_deref().unwrap_or(source), row.imported),
+                Some(row) => (source.as_str(), row.line),
+                None => (source.as_str(), 0),
             };
             Diagnostic {
                 source: source.to_string(),
@@ -799,21 +812,21 @@ impl Places<'_> {
                     out.push(at(0, 1, &p.message));
                     continue;
                 };
-                let mut order: Vec<usize> = (0..self.users.len()).collect();
-                if self.imported_from.is_some() {
+                let mut order: Vec<usize> = (0..rows.len()).collect();
+                if imported_from.is_some() {
                     order.sort_by_key(|&i| {
-                        let row = self.rows[i];
+                        let row = rows[i];
                         (row.imported > 0, if row.imported > 0 { row.imported } else { row.line })
                     });
                 }
                 let holders: Vec<usize> = order
                     .into_iter()
-                    .filter(|&i| self.users.get(UserIx(i as u32)).held_license() == Some(license))
+                    .filter(|&i| self.listing.held_at(i) == Some(license))
                     .collect();
                 let over = holders.get(purchased.purchased(license) as usize).or(holders.last()).copied().unwrap_or(0);
                 // The character column of that row's cell for the licence.
                 let cell = if license == LicenseType::Standard { 0 } else { 1 };
-                let column = self.rows.get(over).map_or(1, |r| r.cells[cell]);
+                let column = rows.get(over).map_or(1, |r| r.cells[cell]);
                 out.push(at(over, column, &p.message));
             } else {
                 let path = p.field.strip_prefix("settings").map_or(p.field.clone(), |rest| format!("org{rest}"));
@@ -1089,5 +1102,43 @@ pub fn compare<T: PartialEq>(
     Comparison {
         counts: counts.into_iter().enumerate().filter(|(_, c)| *c != (0, 0)).map(|(i, (b, a))| (name(i), b, a)).collect(),
         changed: (0..before.len().min(after.len()) as u32).filter(|&i| before[i as usize] != after[i as usize]).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "\"Id\",\"Full Name\",\"Email\",\"Standard\",\"Inspections\"\n\
+        \"a\",\"A\",\"a@x\",\"Assigned\",\"\"\n\
+        \"b\",\"B\",\"b@x\",\"\",\"Assigned\"\n\
+        \"a\",\"A again\",\"a@x\",\"\",\"\"\n\
+        \"c\",\"C\",\"c@x\",\"Assigned\",\"Assigned\"\n";
+
+    #[test]
+    fn a_paged_read_finds_what_a_whole_read_finds_and_hands_over_every_row() {
+        let (whole, found) = Listing::read(FILE.as_bytes(), "f.csv");
+        let mut paged = Listing::paged("f.csv");
+        let mut pages = Vec::new();
+        for byte in FILE.as_bytes().chunks(7) {
+            paged.feed(byte);
+            pages.extend(std::iter::from_fn(|| paged.take_page(2)));
+        }
+        let found_paged = paged.finish();
+        pages.extend(std::iter::from_fn(|| paged.take_page(2)));
+        assert_eq!(found_paged, found);
+        let duplicate: Vec<&str> = found.iter().map(|d| d.message.as_str()).filter(|m| m.starts_with("duplicate")).collect();
+        assert_eq!(duplicate, ["duplicate Id `a` (first on line 2)"]);
+        assert_eq!((paged.rows(), paged.lines()), (whole.rows(), whole.lines()));
+        assert_eq!(paged.held(), whole.held());
+        assert_eq!(paged.held(), (1, 2));
+        // The pages joined are the whole read's population, names and e-mails included.
+        let ids: Vec<String> = pages
+            .iter()
+            .flat_map(|p| (0..p.standard.len()).map(move |i| population_row(p, i).0.to_string()))
+            .collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        let names: Vec<&str> = pages.iter().flat_map(|p| (0..p.standard.len()).map(move |i| population_row(p, i).1)).collect();
+        assert_eq!(names, ["A", "B", "C"]);
     }
 }
