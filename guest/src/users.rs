@@ -349,7 +349,12 @@ impl Ids {
         self.ends.is_empty()
     }
 
-    fn get<'a>(text: &'a str, ends: &[u32], i: u32) -> &'a str {
+    /// The id at position `i`.
+    pub fn get(&self, i: u32) -> &str {
+        Ids::at(&self.text, &self.ends, i)
+    }
+
+    fn at<'a>(text: &'a str, ends: &[u32], i: u32) -> &'a str {
         let start = if i == 0 { 0 } else { ends[i as usize - 1] as usize };
         &text[start..ends[i as usize] as usize]
     }
@@ -361,7 +366,7 @@ impl Ids {
             return Err(0);
         };
         let (text, ends) = (&self.text, &self.ends);
-        let entry = self.index.entry(hash(id), |&i| Ids::get(text, ends, i) == id, |&i| hash(Ids::get(text, ends, i)));
+        let entry = self.index.entry(hash(id), |&i| Ids::at(text, ends, i) == id, |&i| hash(Ids::at(text, ends, i)));
         match entry {
             hashbrown::hash_table::Entry::Occupied(taken) => Err(*taken.get()),
             hashbrown::hash_table::Entry::Vacant(slot) => {

@@ -30,7 +30,11 @@ pub struct Read {
 
 /// Reads the licence file or users listing at `path`, streamed.
 pub fn read(path: &Path) -> Result<Read> {
-    let mut listing = Listing::new(&path.display().to_string());
+    read_into(Listing::new(&path.display().to_string()), path)
+}
+
+/// Reads the file at `path` into `listing` (made for it, in the mode wanted).
+fn read_into(mut listing: Listing, path: &Path) -> Result<Read> {
     if let Ok(meta) = std::fs::metadata(path) {
         listing.expect_bytes(meta.len());
     }
@@ -129,7 +133,11 @@ pub fn check(instance: &mut Instance, file: &Path, org: Option<(&Settings, &str)
     // The two files are read at the same time.
     let (onto, read) = std::thread::scope(|s| {
         let onto = users.map(|path| s.spawn(move || read_clean(path, "the --users listing")));
-        let read = read(file);
+        // Imported onto a listing, the file's own users are never loaded.
+        let read = match users {
+            Some(_) => read_into(Listing::ids_only(&file.display().to_string()), file),
+            None => read(file),
+        };
         (onto.map(|h| h.join().unwrap_or_else(|_| Err(Error::policy("reading stopped unexpectedly")))), read)
     });
     let mut check = Check::default();
