@@ -138,6 +138,10 @@ impl Policy {
         }
         let mut config = Config::new();
         config.wasm_component_model(true).epoch_interruption(true);
+        // `perf record` names the component's functions with this (README, "Profiling").
+        if std::env::var_os("TURNSTILE_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config).map_err(|e| Error::policy(format!("starting wasmtime: {e}")))?;
         let component = compile(&engine, bytes, &sha256, options.cache)
             .map_err(|e| Error::input(name, format!("not a WebAssembly component: {e:#}")))?;
