@@ -102,24 +102,34 @@ fn optimize(core: &std::path::Path, out_dir: &std::path::Path) -> Result<Vec<u8>
     std::fs::read(path).with_context(|| format!("reading {}", path.display()))
 }
 
-/// Stops the build with the one command that fixes a missing wasm target.
+/// Makes sure the wasm target's standard library is installed: when it
+/// isn't and rustup is there, installs it (what the README's first command
+/// needs on a fresh machine); otherwise stops with the command that fixes it.
 fn require_wasm_target() -> Result<()> {
+    if wasm_target_installed()? {
+        return Ok(());
+    }
+    println!("cargo:warning=installing the Rust target {TARGET} with rustup (the policy component is built for it)");
+    let added = Command::new("rustup").args(["target", "add", TARGET]).status();
+    if matches!(added, Ok(status) if status.success()) && wasm_target_installed()? {
+        return Ok(());
+    }
+    bail!(
+        "the Rust target {TARGET} is not installed and rustup could not add it; the policy component is built for it.\n\
+         Install it with:\n\n    rustup target add {TARGET}\n"
+    )
+}
+
+/// Whether the target's standard library is there (once `rustup target add` ran).
+fn wasm_target_installed() -> Result<bool> {
     let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let output = Command::new(rustc)
         .args(["--print", "target-libdir", "--target", TARGET])
         .output()
         .context("asking rustc where the wasm32 standard library lives")?;
     let libdir = String::from_utf8_lossy(&output.stdout).trim().to_string();
-    // The target's standard library is there once `rustup target add` ran.
-    let installed = output.status.success()
+    Ok(output.status.success()
         && std::fs::read_dir(&libdir)
             .map(|dir| dir.flatten().any(|e| e.file_name().to_string_lossy().starts_with("libcore-")))
-            .unwrap_or(false);
-    if !installed {
-        bail!(
-            "the Rust target {TARGET} is not installed; the policy component is built for it.\n\
-             Install it with:\n\n    rustup target add {TARGET}\n"
-        );
-    }
-    Ok(())
+            .unwrap_or(false))
 }
