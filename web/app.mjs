@@ -242,9 +242,9 @@ function startWorker() {
 function chart(counts) {
   const max = Math.max(1, ...counts.flatMap((c) => [c.before, c.after]));
   const label = 150;
-  const width = 460;
-  const bar = 12;
-  const row = 2 * bar + 14;
+  const width = 300;
+  const bar = 14;
+  const row = 2 * bar + 12;
   const height = counts.length * row + 24;
   const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
   svg.setAttribute('viewBox', `0 0 ${label + width + 60} ${height}`);

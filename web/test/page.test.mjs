@@ -230,6 +230,10 @@ test('a what-if on examples/users.csv gives the figures `turnstile what-if` give
   await askWhatIf({ auto_assign: true, auto_free: true });
   await page.$eval('#what-if', (s) => s.scrollIntoView());
   await page.screenshot({ path: join(SHOTS, 'what-if-laptop.png') });
+  // The README's picture (docs/web.png is a copy): the answer alone, at a narrower laptop width.
+  await page.setViewportSize({ width: 1000, height: 800 });
+  await page.locator('#whatif-area').screenshot({ path: join(SHOTS, 'readme-what-if.png') });
+  await page.setViewportSize(LAPTOP);
 });
 
 test('a broken users listing shows the CLI’s located errors', async () => {
