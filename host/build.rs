@@ -1,4 +1,4 @@
-//! Builds the policy component that the host embeds.
+//! Builds the two components the host embeds, both from the guest crate.
 //!
 //! 1. Compiles the guest crate (`../guest`) for `wasm32-unknown-unknown` with
 //!    the workspace's `guest` profile, in a nested cargo with its own target
@@ -6,9 +6,15 @@
 //! 2. Encodes the core module as a component with wit-component: the module
 //!    imports nothing, so the component imports nothing either.
 //! 3. Writes `$OUT_DIR/turnstile.wasm`, which `src/policy.rs` embeds.
+//!
+//! Then the same again with the guest's `files` feature: the licence files
+//! component (`wit/files.wit`, the CSV reader for the web page), written to
+//! `$OUT_DIR/turnstile-files.wasm` and embedded by `src/licenses.rs`. The
+//! feature swaps the policy's exports for the reader's, so neither
+//! component carries the other's code.
 
 use std::env;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -36,6 +42,13 @@ fn build() -> Result<()> {
     // <target>/<profile>/build/<crate>-<hash>/out: keep the guest's own build
     // beside the outer profiles, so debug and release builds share it.
     let guest_target = out_dir.ancestors().nth(4).unwrap_or(&out_dir).join("turnstile-guest");
+    component(&root, &guest_target, &out_dir, None, "turnstile")?;
+    component(&root, &guest_target, &out_dir, Some("files"), "turnstile-files")
+}
+
+/// Builds the guest (with `feature`, if any) and writes its component to
+/// `$OUT_DIR/{name}.wasm`.
+fn component(root: &Path, guest_target: &Path, out_dir: &Path, feature: Option<&str>, name: &str) -> Result<()> {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut build = Command::new(cargo);
     build
@@ -43,7 +56,10 @@ fn build() -> Result<()> {
         .arg("--manifest-path")
         .arg(root.join("guest/Cargo.toml"))
         .arg("--target-dir")
-        .arg(&guest_target);
+        .arg(guest_target);
+    if let Some(feature) = feature {
+        build.args(["--features", feature]);
+    }
     // The outer build's settings are for the host, not for the guest.
     for (key, _) in env::vars() {
         let outer = matches!(
@@ -60,15 +76,16 @@ fn build() -> Result<()> {
         bail!("building the policy guest for {TARGET} failed ({status}); see the errors above");
     }
 
+    // Each feature set links its own turnstile_policy.wasm: take it before the next build replaces it.
     let core = guest_target.join(TARGET).join("guest").join("turnstile_policy.wasm");
-    let module = optimize(&core, &out_dir)?;
+    let module = optimize(&core, &out_dir.join(format!("{name}.opt.wasm")))?;
     let component = wit_component::ComponentEncoder::default()
         .module(&module)
         .context("reading the guest's component type section")?
         .validate(true)
         .encode()
-        .context("encoding the guest as a component")?;
-    let out = out_dir.join("turnstile.wasm");
+        .with_context(|| format!("encoding the guest as the {name} component"))?;
+    let out = out_dir.join(format!("{name}.wasm"));
     std::fs::write(&out, component).with_context(|| format!("writing {}", out.display()))?;
     Ok(())
 }
@@ -77,8 +94,7 @@ fn build() -> Result<()> {
 /// it is installed (CI installs it; see README "Building"). Without it the
 /// component works the same and is larger; `tests/component.rs` holds the
 /// size budget, so a build that ships must have it.
-fn optimize(core: &std::path::Path, out_dir: &std::path::Path) -> Result<Vec<u8>> {
-    let optimized = out_dir.join("turnstile_policy.opt.wasm");
+fn optimize(core: &Path, optimized: &Path) -> Result<Vec<u8>> {
     // The features rustc uses for wasm32-unknown-unknown; binaryen must accept them.
     let features = [
         "--enable-bulk-memory",
@@ -90,12 +106,12 @@ fn optimize(core: &std::path::Path, out_dir: &std::path::Path) -> Result<Vec<u8>
     ];
     // -O3, not -Oz: as small within 2% (the guest is compiled for size
     // already) and a quarter faster, its small functions inlined again.
-    let ran = Command::new("wasm-opt").arg("-O3").args(features).arg(core).arg("-o").arg(&optimized).status();
+    let ran = Command::new("wasm-opt").arg("-O3").args(features).arg(core).arg("-o").arg(optimized).status();
     let path = match ran {
-        Ok(status) if status.success() => optimized.as_path(),
+        Ok(status) if status.success() => optimized,
         Ok(status) => bail!("wasm-opt failed on {} ({status})", core.display()),
         Err(_) => {
-            println!("cargo:warning=wasm-opt (binaryen) not found: the policy component is built without size optimization");
+            println!("cargo:warning=wasm-opt (binaryen) not found: the components are built without size optimization");
             core
         }
     };

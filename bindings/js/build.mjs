@@ -15,11 +15,11 @@
 // (`jco types wit/` would do step 3, but jco 1.35's CLI gives its WIT reader no file system:
 // "failed to read path for WIT ... (os error 44)". The same generator is called here through
 // jco-transpile with the WIT directory opened for it.)
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { componentFile, transpileComponent } from './transpile.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -32,34 +32,13 @@ const fail = (message) => {
   process.exit(1);
 };
 
-function component() {
-  if (process.env.TURNSTILE_WASM) {
-    if (!existsSync(process.env.TURNSTILE_WASM)) fail(`TURNSTILE_WASM=${process.env.TURNSTILE_WASM}: no such file`);
-    return process.env.TURNSTILE_WASM;
-  }
-  const out = join(ROOT, 'target', 'turnstile.wasm');
-  if (!existsSync(join(ROOT, 'Cargo.toml'))) fail(`${ROOT} is not the Turnstile repository: set TURNSTILE_WASM to a component`);
-  const args = ['run', '--release', '--locked', '-p', 'turnstile', '--', 'component', '--out', out];
-  console.error(`turnstile-policy build: cargo ${args.join(' ')}`);
-  try {
-    execFileSync('cargo', args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
-  } catch (e) {
-    if (e.code === 'ENOENT') {
-      fail('cargo was not found on PATH: the component is built from the repository (install Rust: https://rustup.rs, '
-        + 'then `rustup target add wasm32-unknown-unknown`), or set TURNSTILE_WASM to a component '
-        + '(`turnstile component --out FILE`)');
-    }
-    fail(`cargo ${args.join(' ')} failed (see above)`);
-  }
-  return out;
-}
-
 function transpile(wasm) {
-  rmSync(OUT, { recursive: true, force: true });
   const jco = join(HERE, 'node_modules', '@bytecodealliance', 'jco', 'dist', 'jco.js');
-  if (!existsSync(jco)) fail('no jco in node_modules: run `npm ci` first');
-  execFileSync(process.execPath, [jco, 'transpile', wasm, '--name', NAME, '--out-dir', OUT, '--no-wasi-shim', '--quiet'],
-    { stdio: ['ignore', 'inherit', 'inherit'] });
+  try {
+    transpileComponent({ wasm, jco, name: NAME, out: OUT });
+  } catch (e) {
+    fail(e.message);
+  }
 }
 
 /** The .d.ts files of the WIT's world, documented, as { relative path: text }. */
@@ -114,7 +93,12 @@ function listTypes(dir, base = dir) {
   });
 }
 
-const wasm = component();
+let wasm;
+try {
+  wasm = componentFile({ env: 'TURNSTILE_WASM', out: join(ROOT, 'target', 'turnstile.wasm'), args: [], log: 'turnstile-policy build' });
+} catch (e) {
+  fail(e.message);
+}
 transpile(wasm);
 const documented = await documentedTypes();
 const transpiled = listTypes(OUT).sort();

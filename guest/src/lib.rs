@@ -12,13 +12,27 @@
 //! [`Org`] holds one organisation's [`state`] and turns events into decisions
 //! ([`engine`]). Compiled for `wasm32-unknown-unknown` the crate is the core
 //! module of the component (see `component`); compiled natively it is the
-//! same rules, for tests, benchmarks and the host's native mode.
+//! same rules, for tests, benchmarks and the host's native mode. With the
+//! `files` feature the wasm build is instead the small licence files
+//! component (`files`: the CSV reader of [`listing`], for the web page).
 
-#[cfg(not(feature = "serde"))]
+#[cfg(not(any(feature = "serde", feature = "files")))]
 wit_bindgen::generate!({
     path: "../wit",
     world: "policy",
     additional_derives: [PartialEq, Eq],
+});
+
+// The licence files component uses the policy's types but exports none of
+// its functions: with `pub_export_macro` the policy world's description
+// goes into the module only where `export!` is called (never, here), so
+// the component is not encoded as a policy missing its exports.
+#[cfg(all(feature = "files", not(feature = "serde")))]
+wit_bindgen::generate!({
+    path: "../wit",
+    world: "policy",
+    additional_derives: [PartialEq, Eq],
+    pub_export_macro: true,
 });
 
 #[cfg(feature = "serde")]
@@ -45,8 +59,12 @@ pub mod seats;
 pub mod state;
 pub mod users;
 
-#[cfg(target_arch = "wasm32")]
+// The policy component's exports; a build with the `files` feature is the
+// licence files component instead (`files`, wit/files.wit), without them.
+#[cfg(all(target_arch = "wasm32", not(feature = "files")))]
 mod component;
+#[cfg(all(target_arch = "wasm32", feature = "files"))]
+mod files;
 
 pub use engine::{Org, Outcome};
 

@@ -13,11 +13,16 @@ use super::output::Stdout;
 #[command(after_help = "\
 Examples:
   turnstile component --out turnstile.wasm
+  turnstile component --files --out turnstile-files.wasm
   turnstile component --info
   turnstile component --info --policy turnstile.wasm
 
 --info prints the component's version, the edition of the rules it decides by,
 its SHA-256 (for --expect-sha256), its size and its interfaces.
+
+--files writes the licence files component instead (wit/files.wit): the CSV
+reader and writer this CLI links natively, built from the same crate, for hosts
+without a native build of it (the web page, web/). It decides nothing.
 
 Exit status:
   0  written or described
@@ -27,8 +32,11 @@ pub struct Args {
     #[arg(long, value_name = "FILE", required_unless_present = "info")]
     out: Option<String>,
     /// Describe the component (the embedded one, or --policy FILE) instead.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "files")]
     info: bool,
+    /// Write the licence files component (wit/files.wit) instead of the policy.
+    #[arg(long)]
+    files: bool,
     #[command(flatten)]
     policy: PolicyArgs,
 }
@@ -44,11 +52,11 @@ pub fn component(args: Args) -> Result<ExitCode> {
         out.line(&format!("rules:      edition {} (docs/rules.md)", info.rules))?;
         out.line(&format!("sha256:     {}", policy.sha256()))?;
         out.line(&format!("size:       {} bytes", policy.size()))?;
-        out.line("interfaces: turnstile:policy/engine, turnstile:policy/scenario, turnstile:policy/listing (wit/policy.wit); imports nothing")?;
+        out.line("interfaces: turnstile:policy/engine, turnstile:policy/scenario (wit/policy.wit); imports nothing")?;
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
-    let bytes = turnstile::policy::EMBEDDED_COMPONENT;
+    let bytes = if args.files { turnstile::licenses::FILES_COMPONENT } else { turnstile::policy::EMBEDDED_COMPONENT };
     match args.out.as_deref() {
         Some("-") | None => {
             let mut out = Stdout::new();
