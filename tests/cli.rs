@@ -153,6 +153,21 @@ fn the_written_component_is_the_policy_run_uses() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("not a WebAssembly component"), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "");
+
+    // `component --out --policy FILE` writes that policy, once it passes
+    // --expect-sha256 and loads; otherwise nothing.
+    let copy = dir.join("copy.wasm");
+    let out = turnstile(&["component", "--out", copy.to_str().unwrap(), "--policy", wasm.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read(&copy).unwrap(), std::fs::read(&wasm).unwrap());
+    let refused = dir.join("refused.wasm");
+    for policy in [&["--policy", junk.to_str().unwrap()][..], &["--expect-sha256", "00"][..]] {
+        let mut args = vec!["component", "--out", refused.to_str().unwrap()];
+        args.extend_from_slice(policy);
+        let out = turnstile(&args, None);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(!refused.exists(), "nothing is written for {policy:?}");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -204,6 +204,19 @@ fn c1_classic_mac_line_ends_are_read_as_line_ends_and_lines_are_numbered_right()
 }
 
 #[test]
+fn c3_past_ten_thousand_errors_the_rest_are_counted_and_the_tally_is_every_error() {
+    let rows: String = (0..10_005).map(|i| format!("\"u{i}\",\"U\",\"\",\"Maybe\",\"\"\n")).collect();
+    let f = Temp::new("many.csv", format!("{HEADER}{rows}").as_bytes());
+    let out = turnstile(&["check", f.path()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 10_002, "10,000 errors, the line counting the rest, the tally");
+    assert_eq!(lines[10_000], format!("{}: 5 more errors not shown", f.path()));
+    assert_eq!(lines[10_001], format!("{}: 10005 errors; nothing can be imported", f.path()));
+}
+
+#[test]
 fn c1_a_blank_line_in_the_middle_is_not_trailing_and_is_an_error() {
     let bytes = format!("{HEADER}\"a\",\"A\",\"a@x\",\"Assigned\",\"\"\n\n\"b\",\"B\",\"b@x\",\"\",\"\"\n");
     let read = read(bytes.as_bytes(), "x.csv");

@@ -268,6 +268,12 @@ impl Listing {
         &self.users
     }
 
+    /// Errors past [`MAX_ERRORS`], counted and not listed (the last error
+    /// listed says how many).
+    pub fn errors_not_shown(&self) -> usize {
+        self.errors_dropped
+    }
+
     /// Whether the file was read without error.
     pub fn ok(&self) -> bool {
         self.errors.is_empty()

@@ -116,8 +116,11 @@ pub fn placed(listing: &Listing, problems: &[Problem], settings: &Settings, org_
 pub struct Check {
     /// Warnings of the files read (C1, C2), each file's in file order.
     pub warnings: Vec<Diagnostic>,
-    /// Why the file can't be imported; empty when it can.
+    /// Why the file can't be imported; empty when it can. Past the reader's
+    /// limit, the last one says how many more there were ([`Check::not_shown`]).
     pub errors: Vec<Diagnostic>,
+    /// Errors found past the reader's limit and not listed.
+    pub not_shown: usize,
     /// Rows of the file read without error.
     pub rows: u32,
     /// Standard and Inspections licences assigned after the import.
@@ -127,6 +130,12 @@ pub struct Check {
 impl Check {
     pub fn importable(&self) -> bool {
         self.errors.is_empty()
+    }
+
+    /// How many errors there are, those not shown included (the line that
+    /// says how many more there were is not one of them).
+    pub fn error_count(&self) -> usize {
+        self.errors.len() + self.not_shown - usize::from(self.not_shown > 0)
     }
 }
 
@@ -154,6 +163,7 @@ pub fn check(instance: &mut Instance, file: &Path, org: Option<(&Settings, &str)
     }
     check.warnings.extend(warnings);
     check.rows = file_listing.rows() as u32;
+    check.not_shown = file_listing.errors_not_shown();
     // Unknown Ids are reported with the file's own errors; an import with
     // any error changes nothing.
     let population = match onto {

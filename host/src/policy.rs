@@ -86,7 +86,8 @@ struct Inner {
     limits: Limits,
     name: String,
     sha256: [u8; 32],
-    size: usize,
+    /// The component file itself, as loaded.
+    bytes: Vec<u8>,
 }
 
 /// What a store carries: its memory limiter.
@@ -151,7 +152,7 @@ impl Policy {
             .and_then(bindings::PolicyPre::new)
             .map_err(|e| Error::input(name, format!("not a compatible Turnstile policy component: {e:#}")))?;
         start_ticker(&engine);
-        let inner = Inner { engine, pre, limits: options.limits, name: name.to_string(), sha256, size: bytes.len() };
+        let inner = Inner { engine, pre, limits: options.limits, name: name.to_string(), sha256, bytes: bytes.to_vec() };
         Ok(Policy { inner: Arc::new(inner) })
     }
 
@@ -166,7 +167,12 @@ impl Policy {
 
     /// The component's size in bytes.
     pub fn size(&self) -> usize {
-        self.inner.size
+        self.inner.bytes.len()
+    }
+
+    /// The component file, as loaded (what `turnstile component --out` writes).
+    pub fn bytes(&self) -> &[u8] {
+        &self.inner.bytes
     }
 
     pub fn limits(&self) -> Limits {

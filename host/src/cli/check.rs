@@ -72,8 +72,9 @@ pub fn check(args: Args) -> Result<ExitCode> {
     for e in &check.errors {
         eprintln!("{}", Line(e));
     }
-    let noun = if check.errors.len() == 1 { "error" } else { "errors" };
-    eprintln!("{file}: {} {noun}; nothing can be imported", check.errors.len());
+    let errors = check.error_count();
+    let noun = if errors == 1 { "error" } else { "errors" };
+    eprintln!("{file}: {errors} {noun}; nothing can be imported");
     Ok(ExitCode::from(1))
 }
 

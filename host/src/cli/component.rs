@@ -8,7 +8,7 @@ use turnstile::{Error, Evaluator, Result, files};
 use super::PolicyArgs;
 use super::output::Stdout;
 
-/// Write the embedded policy component for other hosts, or describe it.
+/// Write the policy component (the embedded one, or --policy FILE) for other hosts, or describe it.
 #[derive(clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -56,7 +56,15 @@ pub fn component(args: Args) -> Result<ExitCode> {
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
-    let bytes = if args.files { turnstile::licenses::FILES_COMPONENT } else { turnstile::policy::EMBEDDED_COMPONENT };
+    // The policy written is the one --policy names (checked against
+    // --expect-sha256 and loaded, so only a usable component is written).
+    let policy;
+    let bytes = if args.files {
+        turnstile::licenses::FILES_COMPONENT
+    } else {
+        policy = args.policy.policy()?;
+        policy.bytes()
+    };
     match args.out.as_deref() {
         Some("-") | None => {
             let mut out = Stdout::new();
