@@ -85,6 +85,7 @@ fn component(root: &Path, guest_target: &Path, out_dir: &Path, feature: Option<&
         .validate(true)
         .encode()
         .with_context(|| format!("encoding the guest as the {name} component"))?;
+    let component = without_custom_section(&component, "component-name")?;
     let out = out_dir.join(format!("{name}.wasm"));
     std::fs::write(&out, component).with_context(|| format!("writing {}", out.display()))?;
     Ok(())
@@ -148,4 +149,42 @@ fn wasm_target_installed() -> Result<bool> {
         && std::fs::read_dir(&libdir)
             .map(|dir| dir.flatten().any(|e| e.file_name().to_string_lossy().starts_with("libcore-")))
             .unwrap_or(false))
+}
+
+/// `wasm` with its top-level custom section `name` left out. The encoder
+/// names every instance and function of the component's own wiring for
+/// debuggers: 4 KB that no host reads (exports keep their names).
+fn without_custom_section(wasm: &[u8], name: &str) -> Result<Vec<u8>> {
+    fn leb128(bytes: &[u8], at: &mut usize) -> Result<usize> {
+        let (mut value, mut shift) = (0usize, 0);
+        loop {
+            let byte = *bytes.get(*at).context("a section runs past the end of the component")?;
+            *at += 1;
+            value |= usize::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return Ok(value);
+            }
+            shift += 7;
+        }
+    }
+    let mut out = wasm.get(..8).context("the component has no header")?.to_vec();
+    let mut at = 8;
+    while at < wasm.len() {
+        let start = at;
+        let id = wasm[at];
+        at += 1;
+        let size = leb128(wasm, &mut at)?;
+        let (body, end) = (at, at + size);
+        let section = wasm.get(start..end).context("a section runs past the end of the component")?;
+        at = end;
+        if id == 0 {
+            let mut name_at = body;
+            let len = leb128(wasm, &mut name_at)?;
+            if wasm.get(name_at..name_at + len) == Some(name.as_bytes()) {
+                continue;
+            }
+        }
+        out.extend_from_slice(section);
+    }
+    Ok(out)
 }
