@@ -12,16 +12,24 @@
 //! - A5 `block_user` / `unblock_user`: a blocked user has no panel login.
 //! - A6 `delete_user`: the account is gone for good; billing stops at the
 //!   start of the next billing period (`billing_ends_at`).
+//! - A7 `edit_user`: a user's details and user-group membership change, and
+//!   the result must pass A2.
+//! - A8 `create_group` / `edit_group`: permission groups are the main
+//!   administrator's, user groups need `manage_users`; parents are user
+//!   groups and never form a cycle (`INVALID_GROUP`).
 //!
 //! A blocked or deleted actor has no permissions at all. Nobody blocks or
 //! deletes themself or the main administrator.
 
 use crate::calendar::next_billing_start;
 use crate::decision::{Decision, Effect, Effects, deleted};
-use crate::model::{AccountState, Code, GroupKind, Instant, Named, POSITION_GROUP, Selector, User};
-use crate::seats;
+use crate::model::{
+    AccountState, Code, EditGroupEvent, EditUserEvent, Group, GroupKind, Instant, Named, POSITION_GROUP, Selector,
+    User, UserDetails,
+};
 use crate::state::State;
-use crate::users::UserRef;
+use crate::users::{UserIx, UserRef};
+use crate::{features, seats};
 
 /// The permission that lets a user manage other users (A4).
 pub const MANAGE_USERS: &str = "manage_users";
@@ -67,32 +75,40 @@ pub fn set_password(u: UserRef, password: &str, confirm: &str) -> Decision {
     d
 }
 
-/// Rule A2 (with A4 and S1): `actor` creates `user`. The actor needs
-/// `manage_users` (A4); every problem with the record is listed
-/// (`INVALID_USER`); a new active account takes a seat and needs a
-/// password (S1). A licence marked assigned without `assigned_at` is
-/// assigned `now`.
-pub fn create_user(state: &State, actor: UserRef, user: &User, now: Instant) -> Decision {
+/// Rule A2 (with A4, A1 and S1): `actor` creates `user`, optionally with
+/// the password typed twice (`password`: the password and its
+/// confirmation). The actor needs `manage_users` (A4); every problem with
+/// the record is listed, the password's A1 violations after the A2 problems
+/// (`PASSWORD_TOO_WEAK` when they are the only ones, else `INVALID_USER`); a
+/// new active account takes a seat and needs a password (S1). With a good
+/// password the new user has one. A licence marked assigned without
+/// `assigned_at` is assigned `now`.
+pub fn create_user(state: &State, actor: UserRef, user: &User, password: Option<(&str, &str)>, now: Instant) -> Decision {
     if let Some(refusal) = may_manage_users(state, actor, "create users") {
         return refusal;
     }
-    let problems = user_problems(state, user);
-    if !problems.is_empty() {
+    let mut problems = user_problems(state, user);
+    let weak = password.map(|(p, c)| password_violations(p, c)).unwrap_or_default();
+    if !problems.is_empty() || !weak.is_empty() {
+        let code = if problems.is_empty() { Code::PasswordTooWeak } else { Code::InvalidUser };
+        problems.extend(weak.into_iter().map(|v| format!("password {v}")));
         let n = problems.len();
         let mut d = Decision::deny(
-            Code::InvalidUser,
+            code,
             "A2",
             format!("user `{}` cannot be created: {n} problem{}: {}", user.id, plural(n), problems.join("; ")),
         );
         d.violations = problems;
         return d;
     }
+    let has_password = user.has_password || password.is_some();
     if user.account == AccountState::Active {
-        if let Some(refusal) = seats::activation_refusal(state, user.has_password) {
+        if let Some(refusal) = seats::activation_refusal(state, has_password) {
             return refusal;
         }
     }
     let mut record = user.clone();
+    record.has_password = has_password;
     if record.held_license().is_some() && record.assigned_at.is_none() {
         record.assigned_at = Some(now);
     }
@@ -106,13 +122,50 @@ pub fn create_user(state: &State, actor: UserRef, user: &User, now: Instant) -> 
 /// is not deleted (A6 frees them).
 pub fn user_problems(state: &State, user: &User) -> Vec<String> {
     let mut problems = Vec::new();
-    let others = || state.users().iter().filter(|u| u.account != AccountState::Deleted);
-
     if user.id.trim().is_empty() {
         problems.push("an id is required".to_string());
     } else if state.user(&user.id).is_some() {
         problems.push(format!("id `{}` is already in use", user.id));
     }
+    problems.extend(details_problems(state, &details_of(user), None));
+    if user.account == AccountState::Deleted {
+        problems.push("a new user cannot be deleted".to_string());
+    }
+    if user.main_admin {
+        problems.push("a new user cannot be the main administrator".to_string());
+    }
+    if user.standard == Selector::Assigned && user.inspections == Selector::Assigned {
+        problems.push("a user holds one licence type at most (Inspections includes Standard)".to_string());
+    } else if let Some(license) = user.held_license() {
+        if state.free(license) == 0 {
+            problems.push(format!("no free {} licence to assign", license.name()));
+        }
+    }
+    problems
+}
+
+/// What A7 can change about `user`.
+fn details_of(user: &User) -> UserDetails {
+    UserDetails {
+        user: user.id.clone(),
+        name: user.name.clone(),
+        email: user.email.clone(),
+        sip: user.sip.clone(),
+        business_number: user.business_number.clone(),
+        call_presentation: user.call_presentation.clone(),
+        sms_presentation: user.sms_presentation.clone(),
+        permission_group: user.permission_group.clone(),
+        groups: user.groups.clone(),
+    }
+}
+
+/// Rule A2 on a user's details (name, e-mail, SIP, permission group,
+/// groups, Position, then business number and presentations, F7), for a
+/// new user or, `me` given, an existing one whose own e-mail and SIP
+/// account don't count as taken.
+fn details_problems(state: &State, user: &UserDetails, me: Option<UserIx>) -> Vec<String> {
+    let mut problems = Vec::new();
+    let others = || state.users().iter().filter(move |u| u.account != AccountState::Deleted && Some(u.ix) != me);
     if user.name.trim().is_empty() {
         problems.push("a name is required".to_string());
     }
@@ -153,20 +206,256 @@ pub fn user_problems(state: &State, user: &User) -> Vec<String> {
     if !user.groups.iter().any(|g| state.is_within(g, POSITION_GROUP)) {
         problems.push(format!("the user must be in the Position group (`{POSITION_GROUP}`) or one of its subgroups"));
     }
-    if user.account == AccountState::Deleted {
-        problems.push("a new user cannot be deleted".to_string());
+    problems.extend(features::presentation_problems(
+        state,
+        user.business_number.as_deref(),
+        user.call_presentation.as_deref(),
+        user.sms_presentation.as_deref(),
+    ));
+    problems
+}
+
+/// Rule A7 (with A4 and A2): `actor` edits `u`. Each field the event gives
+/// replaces the user's (an empty business number or presentation clears
+/// it); `groups` replaces the whole user-group membership, which changes
+/// only here. The actor needs `manage_users`, and only the main
+/// administrator edits the main administrator; a deleted user can't be
+/// edited; the result must pass A2 (`INVALID_USER`, every problem listed).
+/// An edit that changes nothing is allowed with no effects.
+pub fn edit_user(state: &State, actor: UserRef, u: UserRef, e: &EditUserEvent) -> Decision {
+    if let Some(refusal) = may_manage_users(state, actor, "edit users") {
+        return refusal;
     }
-    if user.main_admin {
-        problems.push("a new user cannot be the main administrator".to_string());
+    if u.main_admin && !actor.main_admin {
+        return Decision::deny(Code::NotPermitted, "A4", "only the main administrator edits the main administrator");
     }
-    if user.standard == Selector::Assigned && user.inspections == Selector::Assigned {
-        problems.push("a user holds one licence type at most (Inspections includes Standard)".to_string());
-    } else if let Some(license) = user.held_license() {
-        if state.free(license) == 0 {
-            problems.push(format!("no free {} licence to assign", license.name()));
+    if u.account == AccountState::Deleted {
+        return Decision::deny(Code::AccountDeleted, "A7", format!("user `{}` is deleted and can't be edited", u.id()));
+    }
+    let before = details_of(&u.to_user());
+    let cleared = |new: &Option<String>, old: &Option<String>| match new.as_deref() {
+        None => old.clone(),
+        Some("") => None,
+        Some(v) => Some(v.to_string()),
+    };
+    let after = UserDetails {
+        user: before.user.clone(),
+        name: e.name.clone().unwrap_or_else(|| before.name.clone()),
+        email: e.email.clone().unwrap_or_else(|| before.email.clone()),
+        sip: e.sip.clone().or_else(|| before.sip.clone()),
+        business_number: cleared(&e.business_number, &before.business_number),
+        call_presentation: cleared(&e.call_presentation, &before.call_presentation),
+        sms_presentation: cleared(&e.sms_presentation, &before.sms_presentation),
+        permission_group: e.permission_group.clone().or_else(|| before.permission_group.clone()),
+        groups: e.groups.clone().unwrap_or_else(|| before.groups.clone()),
+    };
+    if after == before {
+        return Decision::allow("A7", format!("user `{}` unchanged", u.id()));
+    }
+    let problems = details_problems(state, &after, Some(u.ix));
+    if !problems.is_empty() {
+        let n = problems.len();
+        let mut d = Decision::deny(
+            Code::InvalidUser,
+            "A7",
+            format!("user `{}` cannot be saved: {n} problem{}: {}", u.id(), plural(n), problems.join("; ")),
+        );
+        d.violations = problems;
+        return d;
+    }
+    let changed = changed_fields(&before, &after);
+    Decision::allow("A7", format!("user `{}` saved: {}", u.id(), changed.join(", ")))
+        .with_effects([Effect::EditUser { user: u.ix, details: Box::new(after) }])
+}
+
+/// The names of the fields that differ between two details, in order.
+fn changed_fields(before: &UserDetails, after: &UserDetails) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut field = |name: &str, differs: bool| {
+        if differs {
+            out.push(name.to_string());
+        }
+    };
+    field("name", before.name != after.name);
+    field("email", before.email != after.email);
+    field("sip", before.sip != after.sip);
+    field("business_number", before.business_number != after.business_number);
+    field("call_presentation", before.call_presentation != after.call_presentation);
+    field("sms_presentation", before.sms_presentation != after.sms_presentation);
+    field("permission_group", before.permission_group != after.permission_group);
+    if before.groups != after.groups {
+        let left: Vec<&str> = before.groups.iter().filter(|g| !after.groups.contains(g)).map(String::as_str).collect();
+        let joined: Vec<&str> = after.groups.iter().filter(|g| !before.groups.contains(g)).map(String::as_str).collect();
+        let mut moves = Vec::new();
+        if !left.is_empty() {
+            moves.push(format!("leaves {}", left.join(", ")));
+        }
+        if !joined.is_empty() {
+            moves.push(format!("joins {}", joined.join(", ")));
+        }
+        if moves.is_empty() {
+            moves.push("groups reordered".to_string());
+        }
+        out.push(format!("groups ({})", moves.join("; ")));
+    }
+    out
+}
+
+/// Who may create or edit a group of `kind` (A8): permission groups are the
+/// main administrator's (A3), user groups need `manage_users` (A4).
+fn may_manage_groups(state: &State, actor: UserRef, kind: GroupKind, verb: &str) -> Option<Decision> {
+    if let Some(refusal) = actor_refusal(actor) {
+        return Some(refusal);
+    }
+    match kind {
+        GroupKind::Permission if !actor.main_admin => Some(Decision::deny(
+            Code::NotPermitted,
+            "A8",
+            format!("only the main administrator {verb} permission groups"),
+        )),
+        GroupKind::Permission => None,
+        GroupKind::User => may_manage_users(state, actor, &format!("{verb} user groups")),
+    }
+}
+
+/// Rule A8: a group's parent, if any: an existing user group, and no cycle
+/// through `id`. Problems are pushed to `problems`.
+fn parent_problems(state: &State, id: &str, kind: GroupKind, parent: Option<&str>, problems: &mut Vec<String>) {
+    let Some(parent) = parent else { return };
+    if parent == id {
+        problems.push(format!("group `{id}` can't be its own parent"));
+        return;
+    }
+    match state.group(parent) {
+        None => problems.push(format!("parent group `{parent}` does not exist")),
+        Some(p) if p.kind != GroupKind::User => {
+            problems.push(format!("parent `{parent}` is a permission group; a parent is a user group"))
+        }
+        Some(_) if kind == GroupKind::Permission => {
+            problems.push("a permission group has no parent; subgroups are user groups".to_string())
+        }
+        Some(_) if state.is_within(parent, id) => {
+            let chain: Vec<&str> = state.ancestors(parent).map(|g| g.id.as_str()).take_while(|g| *g != id).collect();
+            problems.push(format!(
+                "parents would form a cycle: `{id}` → {} → `{id}`",
+                chain.iter().rev().map(|g| format!("`{g}`")).collect::<Vec<_>>().join(" → ")
+            ));
+        }
+        Some(_) => {}
+    }
+}
+
+fn invalid_group(id: &str, verb: &str, problems: Vec<String>) -> Decision {
+    let n = problems.len();
+    let mut d = Decision::deny(
+        Code::InvalidGroup,
+        "A8",
+        format!("group `{id}` cannot be {verb}: {n} problem{}: {}", plural(n), problems.join("; ")),
+    );
+    d.violations = problems;
+    d
+}
+
+/// Rule A8 (with A3 and A4): `actor` creates `group`; for a permission
+/// group, `members` move into it, each leaving their old permission group.
+/// The id is new and not empty, a parent exists and is a user group, a
+/// user group has no permissions and no members listed, members are listed
+/// once and not deleted (`INVALID_GROUP`, every problem listed).
+pub fn create_group(state: &State, actor: UserRef, group: &Group, members: &[UserRef]) -> Decision {
+    if let Some(refusal) = may_manage_groups(state, actor, group.kind, "creates") {
+        return refusal;
+    }
+    let id = group.id.as_str();
+    let mut problems = Vec::new();
+    if id.trim().is_empty() {
+        problems.push("a group needs an id".to_string());
+    } else if state.group(id).is_some() {
+        problems.push(format!("id `{id}` is already a group"));
+    }
+    if group.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+        problems.push("a group's name can't be empty".to_string());
+    }
+    parent_problems(state, id, group.kind, group.parent.as_deref(), &mut problems);
+    if group.kind == GroupKind::User {
+        if !group.permissions.is_empty() {
+            problems.push("a user group has no permissions; permissions belong to permission groups".to_string());
+        }
+        if !members.is_empty() {
+            problems.push("members are chosen for permission groups; users join user groups by edit_user".to_string());
         }
     }
-    problems
+    for (i, m) in members.iter().enumerate() {
+        if members[..i].iter().any(|o| o.ix == m.ix) {
+            problems.push(format!("member `{}` is listed twice", m.id()));
+        } else if m.account == AccountState::Deleted {
+            problems.push(format!("member `{}` is deleted", m.id()));
+        }
+    }
+    if !problems.is_empty() {
+        return invalid_group(id, "created", problems);
+    }
+    let mut effects: Effects = Effects::from_iter([Effect::AddGroup(Box::new(group.clone()))]);
+    for m in members {
+        let mut details = details_of(&m.to_user());
+        details.permission_group = Some(id.to_string());
+        effects.push(Effect::EditUser { user: m.ix, details: Box::new(details) });
+    }
+    let kind = if group.kind == GroupKind::Permission { "permission group" } else { "user group" };
+    let message = match members.len() {
+        0 => format!("{kind} `{id}` created"),
+        n => format!("{kind} `{id}` created; {n} user{} moved into it", plural(n)),
+    };
+    Decision::allow("A8", message).with_effects(effects)
+}
+
+/// Rule A8 (with A3 and A4): `actor` edits group `e.group`: its name,
+/// parent (an empty one makes it top-level) and permissions. The Position
+/// group is never renamed or given a parent; a new parent must be a user
+/// group and must not make a cycle (`INVALID_GROUP`, every problem listed).
+/// An edit that changes nothing is allowed with no effects.
+pub fn edit_group(state: &State, actor: UserRef, e: &EditGroupEvent) -> Decision {
+    let id = e.group.as_str();
+    let Some(old) = state.group(id) else {
+        return invalid_group(id, "edited", vec![format!("no group `{id}`")]);
+    };
+    if let Some(refusal) = may_manage_groups(state, actor, old.kind, "edits") {
+        return refusal;
+    }
+    let mut new = old.clone();
+    let mut problems = Vec::new();
+    if let Some(name) = &e.name {
+        if name.trim().is_empty() {
+            problems.push("a group's name can't be empty".to_string());
+        }
+        new.name = Some(name.clone());
+    }
+    if let Some(parent) = &e.parent {
+        new.parent = (!parent.is_empty()).then(|| parent.clone());
+        if new.parent != old.parent {
+            parent_problems(state, id, old.kind, new.parent.as_deref(), &mut problems);
+        }
+    }
+    if let Some(permissions) = &e.permissions {
+        new.permissions = permissions.clone();
+        if old.kind == GroupKind::User && !permissions.is_empty() {
+            problems.push("a user group has no permissions; permissions belong to permission groups".to_string());
+        }
+    }
+    if id == POSITION_GROUP {
+        if new.name != old.name {
+            problems.push("the Position group is built in: it is never renamed".to_string());
+        }
+        if new.parent.is_some() {
+            problems.push("the Position group is built in: it never gets a parent".to_string());
+        }
+    }
+    if !problems.is_empty() {
+        return invalid_group(id, "edited", problems);
+    }
+    if new == *old {
+        return Decision::allow("A8", format!("group `{id}` unchanged"));
+    }
+    Decision::allow("A8", format!("group `{id}` saved")).with_effects([Effect::UpdateGroup(Box::new(new))])
 }
 
 /// Rule A2's e-mail check, deliberately strict: `local@domain.tld` with one
@@ -404,6 +693,7 @@ mod tests {
         Group {
             id: id.into(),
             kind,
+            name: None,
             parent: parent.map(Into::into),
             permissions: permissions.iter().map(|p| p.to_string()).collect(),
         }
@@ -524,12 +814,12 @@ mod tests {
     fn a2_a_good_user_is_created() {
         let s = org();
         let new = User { standard: Selector::Unassigned, ..person("new", "agents", &["position/consultant"], "103") };
-        let d = create_user(&s, u(&s, "manager"), &new, at(NOW));
+        let d = create_user(&s, u(&s, "manager"), &new, None, at(NOW));
         assert_eq!((d.allow, d.rule), (true, "A2"), "{d:?}");
         assert_eq!(effect_records(&d, &s), vec![model::Effect::AddUser(new.clone())]);
         // The deleted user's e-mail and SIP account are free again.
         let reuse = User { email: "OLD@example.com".into(), ..person("again", "agents", &[POSITION_GROUP], "109") };
-        assert!(create_user(&s, u(&s, "boss"), &reuse, at(NOW)).allow);
+        assert!(create_user(&s, u(&s, "boss"), &reuse, None, at(NOW)).allow);
     }
 
     #[test]
@@ -544,7 +834,7 @@ mod tests {
             main_admin: true,
             ..User::new("x")
         };
-        let d = create_user(&s, u(&s, "boss"), &bad, at(NOW));
+        let d = create_user(&s, u(&s, "boss"), &bad, None, at(NOW));
         assert_eq!((d.allow, d.code, d.rule), (false, Code::InvalidUser, "A2"));
         assert_eq!(
             d.violations,
@@ -562,7 +852,7 @@ mod tests {
             ]
         );
         let empty = User::new("");
-        let d = create_user(&s, u(&s, "boss"), &empty, at(NOW));
+        let d = create_user(&s, u(&s, "boss"), &empty, None, at(NOW));
         assert_eq!(
             d.violations,
             vec![
@@ -580,19 +870,19 @@ mod tests {
     fn a2_licences_and_seats_of_a_new_user() {
         let s = org(); // no licences purchased, 3 of 4 seats taken
         let licensed = User { standard: Selector::Assigned, ..person("new", "agents", &[POSITION_GROUP], "103") };
-        let d = create_user(&s, u(&s, "boss"), &licensed, at(NOW));
+        let d = create_user(&s, u(&s, "boss"), &licensed, None, at(NOW));
         assert_eq!(d.violations, vec!["no free standard licence to assign"]);
         let nopass = User { has_password: false, ..person("new", "agents", &[POSITION_GROUP], "103") };
-        assert_eq!(create_user(&s, u(&s, "boss"), &nopass, at(NOW)).code, Code::PasswordRequired);
+        assert_eq!(create_user(&s, u(&s, "boss"), &nopass, None, at(NOW)).code, Code::PasswordRequired);
         let inactive = User { account: AccountState::Inactive, ..nopass };
-        assert!(create_user(&s, u(&s, "boss"), &inactive, at(NOW)).allow);
+        assert!(create_user(&s, u(&s, "boss"), &inactive, None, at(NOW)).allow);
 
         let mut s = s;
         let fourth = person("fourth", "agents", &[POSITION_GROUP], "104");
-        let d = create_user(&s, u(&s, "boss"), &fourth, at(NOW));
+        let d = create_user(&s, u(&s, "boss"), &fourth, None, at(NOW));
         s.apply(&d.effects).expect("applies");
         let fifth = person("fifth", "agents", &[POSITION_GROUP], "105");
-        assert_eq!(create_user(&s, u(&s, "boss"), &fifth, at(NOW)).code, Code::SeatLimitReached);
+        assert_eq!(create_user(&s, u(&s, "boss"), &fifth, None, at(NOW)).code, Code::SeatLimitReached);
     }
 
     #[test]
@@ -600,7 +890,7 @@ mod tests {
         let s = org();
         let new = person("new", "agents", &[POSITION_GROUP], "103");
         for d in [
-            create_user(&s, u(&s, "agent"), &new, at(NOW)),
+            create_user(&s, u(&s, "agent"), &new, None, at(NOW)),
             block_user(&s, u(&s, "agent"), u(&s, "manager")),
             unblock_user(&s, u(&s, "agent"), u(&s, "manager")),
             delete_user(&s, u(&s, "agent"), u(&s, "manager"), at(NOW)),
@@ -633,9 +923,9 @@ mod tests {
         assert!(block_user(&s, u(&s, "boss"), u(&s, "agent")).effects.is_empty());
 
         // Fill the seats, then unblocking waits for one.
-        let d = create_user(&s, u(&s, "boss"), &person("n1", "agents", &[POSITION_GROUP], "201"), at(NOW));
+        let d = create_user(&s, u(&s, "boss"), &person("n1", "agents", &[POSITION_GROUP], "201"), None, at(NOW));
         s.apply(&d.effects).expect("n1");
-        let d = create_user(&s, u(&s, "boss"), &person("n2", "agents", &[POSITION_GROUP], "202"), at(NOW));
+        let d = create_user(&s, u(&s, "boss"), &person("n2", "agents", &[POSITION_GROUP], "202"), None, at(NOW));
         s.apply(&d.effects).expect("n2");
         let d = unblock_user(&s, u(&s, "boss"), u(&s, "agent"));
         assert_eq!((d.allow, d.rule), (true, "A5"));

@@ -105,6 +105,10 @@ impl GuestOrg for OrgResource {
     fn usage(&self, at: Instant) -> engine::Usage {
         self.0.borrow().usage(at)
     }
+
+    fn sessions(&self, at: Instant) -> Vec<engine::SessionStatus> {
+        self.0.borrow().sessions(at)
+    }
 }
 
 impl GuestLoader for LoaderResource {

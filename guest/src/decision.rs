@@ -13,8 +13,9 @@ use std::borrow::Cow;
 use smallvec::SmallVec;
 
 use crate::model::{
-    self, AccountState, ActivityAt, AppToggles, Assignment, Code, EffectiveConfig, Features, GrantedLicense, Instant,
-    LicenseChange, LicenseType, StateChange, User, UserAppToggles, UserConfig, UserFeatures, UserInstant,
+    self, AccountState, ActivityAt, AppToggles, Assignment, Code, EffectiveConfig, Features, GrantedLicense, Group,
+    Instant, LicenseChange, LicenseType, SettingsChange, StateChange, User, UserAppToggles, UserConfig, UserDetails,
+    UserFeatures, UserInstant,
 };
 use crate::state::State;
 use crate::users::UserIx;
@@ -53,6 +54,15 @@ pub enum Effect {
     SetPlan(Box<str>),
     /// Informational: the user's effective configuration is now `config`.
     ConfigChanged { user: UserIx, config: Box<EffectiveConfig> },
+    /// The user's mobile record starts over (L13).
+    ResetMobileUser { user: UserIx },
+    /// The user's details become these (A7, A8); `details.user` is the id.
+    EditUser { user: UserIx, details: Box<UserDetails> },
+    AddGroup(Box<Group>),
+    /// The group with this id becomes this (A8).
+    UpdateGroup(Box<Group>),
+    /// The settings given change (O1).
+    SetSettings(Box<SettingsChange>),
 }
 
 /// A decision, explained: `rule` names the rule that decided.
@@ -71,6 +81,7 @@ pub struct Decision {
     pub billing_ends_at: Option<Instant>,
     pub record: Option<bool>,
     pub calling_code: Option<&'static str>,
+    pub presented_as: Option<String>,
 }
 
 impl Decision {
@@ -99,6 +110,7 @@ impl Decision {
             billing_ends_at: None,
             record: None,
             calling_code: None,
+            presented_as: None,
         }
     }
 
@@ -129,6 +141,7 @@ impl Decision {
             billing_ends_at: self.billing_ends_at,
             record: self.record,
             calling_code: self.calling_code.map(str::to_string),
+            presented_as: self.presented_as.clone(),
         }
     }
 }
@@ -171,6 +184,11 @@ impl Effect {
             Effect::ConfigChanged { user, config } => {
                 model::Effect::ConfigChanged(UserConfig { user: id(user), config: (**config).clone() })
             }
+            Effect::ResetMobileUser { user } => model::Effect::ResetMobileUser(id(user)),
+            Effect::EditUser { details, .. } => model::Effect::EditUser((**details).clone()),
+            Effect::AddGroup(g) => model::Effect::AddGroup((**g).clone()),
+            Effect::UpdateGroup(g) => model::Effect::UpdateGroup((**g).clone()),
+            Effect::SetSettings(c) => model::Effect::SetSettings((**c).clone()),
         }
     }
 
@@ -201,6 +219,11 @@ impl Effect {
             model::Effect::ConfigChanged(c) => {
                 Effect::ConfigChanged { user: ix(&c.user)?, config: Box::new(c.config.clone()) }
             }
+            model::Effect::ResetMobileUser(user) => Effect::ResetMobileUser { user: ix(user)? },
+            model::Effect::EditUser(d) => Effect::EditUser { user: ix(&d.user)?, details: Box::new(d.clone()) },
+            model::Effect::AddGroup(g) => Effect::AddGroup(Box::new(g.clone())),
+            model::Effect::UpdateGroup(g) => Effect::UpdateGroup(Box::new(g.clone())),
+            model::Effect::SetSettings(c) => Effect::SetSettings(Box::new(c.clone())),
         })
     }
 }

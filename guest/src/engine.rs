@@ -5,7 +5,7 @@ use crate::decision::Decision;
 use crate::model::{self, Channel, Code, Event, EventKind, GrantedLicense, Instant, OrgState, Problem};
 use crate::state::State;
 use crate::users::{UserIx, UserRef};
-use crate::{accounts, features, licensing, seats};
+use crate::{accounts, features, licensing, organisation, seats};
 
 /// One organisation: its state and the rules over it.
 #[derive(Debug, Clone)]
@@ -105,7 +105,12 @@ impl Org {
 
     /// What the organisation uses at `at` (O2).
     pub fn usage(&self, at: Instant) -> model::Usage {
-        crate::organisation::usage(&self.state, at)
+        organisation::usage(&self.state, at)
+    }
+
+    /// Every open session at `at`, with its idle time and liveness (O3).
+    pub fn sessions(&self, at: Instant) -> Vec<model::SessionStatus> {
+        organisation::sessions(&self.state, at)
     }
 
     /// Users from position `first`, `count` of them (fewer at the end), in columns.
@@ -144,8 +149,9 @@ pub fn decide(state: &State, event: &Event) -> Decision {
     let decision = match &event.kind {
         EventKind::Sync(e) => user(&e.user).map(|u| licensing::sync(state, u, now)),
         EventKind::Assign(e) => user(&e.user).map(|u| licensing::assign(state, u, e.license, now)),
-        EventKind::Unassign(e) => user(&e.user).map(|u| licensing::unassign(u, e.license)),
-        EventKind::Disable(e) => user(&e.user).map(|u| licensing::disable(u, e.license)),
+        EventKind::Unassign(e) => user(&e.user).map(|u| licensing::unassign(state, u, e.license)),
+        EventKind::Disable(e) => user(&e.user).map(|u| licensing::disable(state, u, e.license)),
+        EventKind::RemoveMobileUser(id) => user(id).map(|u| licensing::remove_mobile_user(state, u)),
         EventKind::Activate(id) => user(id).map(|u| seats::activate(state, u)),
         EventKind::Deactivate(id) => user(id).map(|u| seats::deactivate(state, u)),
         EventKind::Login(id) => user(id).map(|u| seats::login(state, u, now)),
@@ -153,7 +159,16 @@ pub fn decide(state: &State, event: &Event) -> Decision {
         EventKind::Activity(e) => user(&e.user).map(|u| seats::activity(state, u, e.tab_open, now)),
         EventKind::CloseSession(id) => user(id).map(|u| seats::close_session(state, u, now)),
         EventKind::SetPassword(e) => user(&e.user).map(|u| accounts::set_password(u, &e.password, &e.confirm)),
-        EventKind::CreateUser(e) => user(&e.actor).map(|actor| accounts::create_user(state, actor, &e.user, now)),
+        EventKind::CreateUser(e) => user(&e.actor).map(|actor| {
+            let password = e.password.as_deref().map(|p| (p, e.confirm.as_deref().unwrap_or("")));
+            accounts::create_user(state, actor, &e.user, password, now)
+        }),
+        EventKind::EditUser(e) => user(&e.user).and_then(|u| Ok(accounts::edit_user(state, user(&e.actor)?, u, e))),
+        EventKind::CreateGroup(e) => user(&e.actor).and_then(|actor| {
+            let members = e.members.iter().map(|m| user(m)).collect::<Result<Vec<_>, _>>()?;
+            Ok(accounts::create_group(state, actor, &e.group, &members))
+        }),
+        EventKind::EditGroup(e) => user(&e.actor).map(|actor| accounts::edit_group(state, actor, e)),
         EventKind::BlockUser(e) => {
             user(&e.user).and_then(|u| Ok(accounts::block_user(state, user(&e.actor)?, u)))
         }
@@ -170,7 +185,8 @@ pub fn decide(state: &State, event: &Event) -> Decision {
         }
         EventKind::SetPlan(plan) => Ok(features::set_plan(state, plan)),
         EventKind::Call(e) => user(&e.user).map(|u| features::call(state, u, &e.to, e.direction)),
-        EventKind::Sms(e) => user(&e.user).map(|u| features::sms(state, u, &e.to)),
+        EventKind::Sms(e) => user(&e.user).map(|u| features::sms(state, u, &e.to, e.direction)),
+        EventKind::SetSettings(change) => Ok(organisation::set_settings(state, change)),
     };
     decision.unwrap_or_else(|denial| denial)
 }

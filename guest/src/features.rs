@@ -13,6 +13,8 @@
 //! - F5 numbers (see [`crate::numbers`]): a number that doesn't parse is
 //!   `INVALID_NUMBER`, decided under rule `F5`.
 //! - F6 `set_plan`: lists every user whose effective configuration changes.
+//! - F7 presentation: what the other party of an allowed outbound call or
+//!   SMS is shown (`presented_as`), checked when a user is created or edited.
 //!
 //! Every decision that changes a user's effective configuration carries a
 //! `config_changed` effect with the new configuration (one per user, in user
@@ -220,7 +222,10 @@ pub fn save_features(state: &State, u: UserRef, features: &Features) -> Decision
     }
     let mut d = Decision::allow("F1", message).with_effects(effects);
     if after.country_filter && after.allowed_countries.is_empty() && (after.calls || after.sms) {
-        d = d.with_detail("the country filter is on with no allowed codes: every call and SMS will be refused");
+        let home = &state.settings().home_country_code;
+        d = d.with_detail(format!(
+            "the country filter is on with no allowed codes: only numbers in the home country (+{home}) can be reached"
+        ));
     }
     d
 }
@@ -343,20 +348,20 @@ fn invalid_number(to: &str, e: numbers::NumberError) -> Decision {
 }
 
 /// The filter check of F3/F4: `Some(denial)` when the filter is in force and
-/// the number's calling code is not allowed.
-fn filtered(config: &EffectiveConfig, n: &Number, rule: &'static str, what: &str) -> Option<Decision> {
-    if !config.country_filter || config.allowed_countries.iter().any(|c| c == n.calling_code) {
+/// the number's calling code is neither the home country's nor allowed. The
+/// filter stops international traffic (seed 004): the home country always
+/// passes, and the refusal names it first among what the user may reach.
+fn filtered(state: &State, config: &EffectiveConfig, n: &Number, rule: &'static str, what: &str) -> Option<Decision> {
+    let home = state.settings().home_country_code.as_str();
+    if !config.country_filter || n.calling_code == home || config.allowed_countries.iter().any(|c| c == n.calling_code) {
         return None;
     }
+    let mut reach = vec![home.to_string()];
+    reach.extend(config.allowed_countries.iter().filter(|c| *c != home).cloned());
     let mut d = Decision::deny(
         Code::CountryNotAllowed,
         rule,
-        format!(
-            "{what} to +{} ({}) not allowed: this user may reach {} only",
-            n.calling_code,
-            n.area,
-            codes_list(&config.allowed_countries)
-        ),
+        format!("{what} to +{} ({}) not allowed: this user may reach {} only", n.calling_code, n.area, codes_list(&reach)),
     );
     d.calling_code = Some(n.calling_code);
     Some(d)
@@ -386,7 +391,7 @@ pub fn call(state: &State, u: UserRef, to: &str, direction: Direction) -> Decisi
     };
     // Inbound calls skip the country filter.
     let denial = match direction {
-        Direction::Outbound => filtered(&config, &n, "F3", "outbound call"),
+        Direction::Outbound => filtered(state, &config, &n, "F3", "outbound call"),
         Direction::Inbound => None,
     };
     if let Some(denial) = denial {
@@ -400,15 +405,66 @@ pub fn call(state: &State, u: UserRef, to: &str, direction: Direction) -> Decisi
     let mut d = Decision::allow("F3", format!("{what} {} ({}) allowed, {recorded}", n.international(), n.area));
     d.record = Some(config.recording);
     d.calling_code = Some(n.calling_code);
+    if direction == Direction::Outbound {
+        d.presented_as = presented_as(state, u.profile().call_presentation.as_deref(), u);
+    }
     d
 }
 
-/// Rule F4: may `u` send an SMS to `to`? In order: `ACCOUNT_DELETED` (A6);
-/// `ACCOUNT_BLOCKED` (A5: SMS are sent from the panel); no SMS in the
-/// effective configuration (`FEATURE_NOT_IN_PLAN` / `FEATURE_DISABLED`);
-/// `INVALID_NUMBER` (F5); the country filter (`COUNTRY_NOT_ALLOWED`). No SIP
-/// account is needed. An SMS is never recorded (`record: false`).
-pub fn sms(state: &State, u: UserRef, to: &str) -> Decision {
+/// Rule F7: what the other party of an allowed outbound call or SMS is
+/// shown: the presentation set for it (`own`), else the business number,
+/// else nothing (the carrier's default). Numbers are shown in international
+/// form, an SMS sender as it was set.
+fn presented_as(state: &State, own: Option<&str>, u: UserRef) -> Option<String> {
+    let shown = own.or(u.profile().business_number.as_deref())?;
+    Some(match number(state, shown) {
+        Ok(n) => n.international(),
+        Err(_) => shown.to_string(),
+    })
+}
+
+/// The longest alphanumeric SMS sender, in characters (the GSM limit, F7).
+pub const SENDER_MAX_CHARS: usize = 11;
+
+/// Rule F7 (and A2's business number): what is wrong with a user's business
+/// number and presentations, in that order, as A2 problems. Numbers are
+/// numbers by F5; an SMS presentation may instead be an alphanumeric sender
+/// of 1 to 11 ASCII letters, digits and spaces with at least one letter.
+pub fn presentation_problems(state: &State, business: Option<&str>, call: Option<&str>, sms: Option<&str>) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (what, value) in [("business number", business), ("call presentation", call)] {
+        if let Some(Err(e)) = value.map(|v| number(state, v)) {
+            problems.push(format!("{what} `{}` is not a phone number: {e}", value.unwrap_or_default()));
+        }
+    }
+    if let Some(sender) = sms {
+        let has_letter = sender.chars().any(|c| c.is_ascii_alphabetic());
+        if has_letter {
+            let chars = sender.chars().count();
+            if !sender.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ') {
+                problems.push(format!(
+                    "SMS presentation `{sender}` is neither a phone number nor an alphanumeric sender (letters, digits and spaces only)"
+                ));
+            } else if chars > SENDER_MAX_CHARS {
+                problems.push(format!(
+                    "SMS presentation `{sender}` is too long for an alphanumeric sender: {chars} characters, at most {SENDER_MAX_CHARS}"
+                ));
+            }
+        } else if let Err(e) = number(state, sender) {
+            problems.push(format!("SMS presentation `{sender}` is not a phone number: {e}"));
+        }
+    }
+    problems
+}
+
+/// Rule F4: may `u` send (outbound) or receive (inbound) an SMS with `to`?
+/// In order: `ACCOUNT_DELETED` (A6); `ACCOUNT_BLOCKED` (A5: SMS live in the
+/// panel, sent and read there); no SMS in the effective configuration
+/// (`FEATURE_NOT_IN_PLAN` / `FEATURE_DISABLED`); `INVALID_NUMBER` (F5);
+/// outbound only, the country filter (`COUNTRY_NOT_ALLOWED`). No SIP
+/// account is needed. An SMS is never recorded (`record: false`); an
+/// allowed outbound one says what it is `presented_as` (F7).
+pub fn sms(state: &State, u: UserRef, to: &str, direction: Direction) -> Decision {
     match u.account {
         AccountState::Deleted => return Decision::deny(Code::AccountDeleted, "F4", "the account is deleted: no SMS"),
         AccountState::Blocked => {
@@ -424,12 +480,21 @@ pub fn sms(state: &State, u: UserRef, to: &str) -> Decision {
         Ok(n) => n,
         Err(e) => return invalid_number(to, e),
     };
-    if let Some(denial) = filtered(&config, &n, "F4", "SMS") {
-        return denial;
+    if direction == Direction::Outbound {
+        if let Some(denial) = filtered(state, &config, &n, "F4", "SMS") {
+            return denial;
+        }
     }
-    let mut d = Decision::allow("F4", format!("SMS to {} ({}) allowed", n.international(), n.area));
+    let what = match direction {
+        Direction::Outbound => "SMS to",
+        Direction::Inbound => "inbound SMS from",
+    };
+    let mut d = Decision::allow("F4", format!("{what} {} ({}) allowed", n.international(), n.area));
     d.record = Some(false);
     d.calling_code = Some(n.calling_code);
+    if direction == Direction::Outbound {
+        d.presented_as = presented_as(state, u.profile().sms_presentation.as_deref(), u);
+    }
     d
 }
 
@@ -474,7 +539,7 @@ mod tests {
     }
 
     fn sms_to(org: &mut Org, id: &str, to: &str) -> Decision {
-        step(org, EventKind::Sms(crate::model::SmsEvent { user: id.into(), to: to.into() }))
+        step(org, EventKind::Sms(crate::model::SmsEvent { user: id.into(), to: to.into(), direction: Direction::Outbound }))
     }
 
     fn configs(d: &Decision) -> Vec<(&str, &EffectiveConfig)> {

@@ -3,11 +3,12 @@
 //! The rules are plain Rust over the types of the WIT contract (`wit/policy.wit`),
 //! one module per domain:
 //!
-//! - [`licensing`]: sync licences and the admin licence actions (rules L1–L12)
+//! - [`licensing`]: sync licences and the Mobile Users pane (rules L1–L14)
 //! - [`seats`]: activation, logins and sessions (S1–S5)
-//! - [`accounts`]: users, passwords, groups and permissions (A1–A6)
-//! - [`features`]: plans, per-user features, calls and SMS (F1–F6)
+//! - [`accounts`]: users, passwords, groups and permissions (A1–A8)
+//! - [`features`]: plans, per-user features, calls, SMS, presentation (F1–F7)
 //! - [`numbers`]: phone numbers and ITU-T E.164 calling codes (F5)
+//! - [`organisation`]: the settings and what the organisation uses (O1–O3)
 //!
 //! [`Org`] holds one organisation's [`state`] and turns events into decisions
 //! ([`engine`]). Compiled for `wasm32-unknown-unknown` the crate is the core
@@ -69,7 +70,7 @@ mod files;
 pub use engine::{Org, Outcome};
 
 /// The edition of `docs/rules.md` this crate decides by.
-pub const RULES_EDITION: &str = "1";
+pub const RULES_EDITION: &str = "2";
 
 /// Which rules this build decides by: the crate's version and the rules' edition.
 pub fn info() -> model::PolicyInfo {

@@ -1,9 +1,14 @@
 //! Licences for mobile and web sync, and the administrator's licence
-//! selector (rules L1–L12, seeds 000 and 001).
+//! selector and Mobile Users pane (rules L1–L14, seeds 000 and 001).
 //!
 //! `sync` walks L1..L9 in order, first match wins. Every allowed sync ends
 //! with a `touch` effect; a denial changes nothing. Before L1, a deleted
 //! account (A6: "no login") syncs nothing: `ACCOUNT_DELETED`.
+//!
+//! The administrator's actions (L10–L13) are the Mobile Users pane's, which
+//! the trial period doesn't have (L14: `NOT_AVAILABLE_IN_TRIAL`, checked
+//! first). A deleted account's selectors are no longer the administrator's
+//! to move: every action on one is `ACCOUNT_DELETED`.
 
 use crate::decision::{Decision, Effect, Effects, Text};
 use crate::model::{AccountState, Code, DAY, GrantedLicense, Instant, LicenseType, Named, Selector};
@@ -39,8 +44,9 @@ pub fn sync(state: &State, u: UserRef, now: Instant) -> Decision {
         }
         None => {}
     }
-    if u.standard == Selector::Disabled && u.inspections == Selector::Disabled {
-        return not_found("L5", "both licences are disabled for this user");
+    if is_disabled(state, u) {
+        let which = if settings.inspections_enabled { "both licences are" } else { "the standard licence is" };
+        return not_found("L5", format!("{which} disabled for this user"));
     }
     if settings.auto_assign {
         auto_assign(state, u, now)
@@ -49,7 +55,15 @@ pub fn sync(state: &State, u: UserRef, now: Instant) -> Decision {
     }
 }
 
-/// Rules L6–L8: auto-assignment, freeing an inactive holder's licence if needed.
+/// Rule L5: every selector that could serve `u` on this project is red: on
+/// an Inspections project both, on other projects Standard (Inspections is
+/// never given there by auto-assignment).
+pub fn is_disabled(state: &State, u: UserRef) -> bool {
+    u.standard == Selector::Disabled && (!state.settings().inspections_enabled || u.inspections == Selector::Disabled)
+}
+
+/// Rules L6–L8: auto-assignment, freeing an inactive holder's licence if
+/// needed. The type claimed is never disabled: L5 refused those users.
 fn auto_assign(state: &State, u: UserRef, now: Instant) -> Decision {
     let settings = state.settings();
     let license = if settings.inspections_enabled && u.inspections != Selector::Disabled {
@@ -58,9 +72,6 @@ fn auto_assign(state: &State, u: UserRef, now: Instant) -> Decision {
         LicenseType::Standard
     };
     let name = license.name();
-    if u.selector(license) == Selector::Disabled {
-        return not_found("L6", format!("the {name} licence, the one this project uses, is disabled for this user"));
-    }
     let assign = Effect::Assign { user: u.ix, license, at: now };
     if state.free(license) > 0 {
         return with_features(granted("L6", grant(license), u, now, Effects::from_iter([assign])), state);
@@ -89,7 +100,7 @@ fn temporary(state: &State, u: UserRef, now: Instant) -> Decision {
         Some(since) => (since, Effects::new()),
         None => (now, Effects::from_iter([Effect::StartTemporary { user: u.ix, at: now }])),
     };
-    let expires_at = since.saturating_add(days * DAY);
+    let expires_at = crate::model::clamp_instant(since.saturating_add(days * DAY));
     if now >= expires_at {
         let mut d = Decision::deny(Code::LicenseExpired, "L9", EXPIRED)
             .with_detail(format!("the temporary licence of {days} days has ended; assign a licence"));
@@ -101,9 +112,37 @@ fn temporary(state: &State, u: UserRef, now: Instant) -> Decision {
     d
 }
 
+/// Rule L14, then a deleted account: why the administrator can't act on
+/// `u`'s licences at all (`rule` names the action's rule).
+fn pane_refusal(state: &State, u: UserRef, rule: &'static str) -> Option<Decision> {
+    if state.settings().trial {
+        return Some(Decision::deny(
+            Code::NotAvailableInTrial,
+            "L14",
+            "the Mobile Users pane is not available during the trial period: licences are not managed yet",
+        ));
+    }
+    if u.account == AccountState::Deleted {
+        return Some(Decision::deny(Code::AccountDeleted, rule, format!("user `{}` is deleted: no licence to manage", u.id())));
+    }
+    None
+}
+
 /// Rule L10: the administrator switches `license` to green for `u`.
+/// Refused during the trial (L14), for a deleted account, and for an
+/// external user, whom only the External licence serves.
 pub fn assign(state: &State, u: UserRef, license: LicenseType, now: Instant) -> Decision {
+    if let Some(refusal) = pane_refusal(state, u, "L10") {
+        return refusal;
+    }
     let name = license.name();
+    if u.external {
+        return Decision::deny(
+            Code::InvalidUser,
+            "L10",
+            format!("user `{}` is external: only the organisation's External licence serves external users", u.id()),
+        );
+    }
     if u.selector(license) == Selector::Assigned {
         return Decision::allow("L10", format!("the {name} licence is already assigned"));
     }
@@ -125,14 +164,41 @@ pub fn assign(state: &State, u: UserRef, license: LicenseType, now: Instant) -> 
 }
 
 /// Rule L11: the selector goes back to grey, freeing the licence.
-pub fn unassign(u: UserRef, license: LicenseType) -> Decision {
-    selector_change(u, license, Selector::Unassigned, "L11")
+pub fn unassign(state: &State, u: UserRef, license: LicenseType) -> Decision {
+    pane_refusal(state, u, "L11").unwrap_or_else(|| selector_change(u, license, Selector::Unassigned, "L11"))
 }
 
 /// Rule L12: the selector goes to red, freeing the licence and blocking
 /// auto-assignment of that type.
-pub fn disable(u: UserRef, license: LicenseType) -> Decision {
-    selector_change(u, license, Selector::Disabled, "L12")
+pub fn disable(state: &State, u: UserRef, license: LicenseType) -> Decision {
+    pane_refusal(state, u, "L12").unwrap_or_else(|| selector_change(u, license, Selector::Disabled, "L12"))
+}
+
+/// Rule L13: the Mobile Users pane's delete. `u`'s mobile record starts
+/// over: a held licence is freed (`unassign`), then both selectors go grey
+/// and the temporary licence, last sync and assignment instants are
+/// cleared (`reset_mobile_user`), so the next sync is a first sync. The
+/// panel account is not touched. A record already blank changes nothing.
+pub fn remove_mobile_user(state: &State, u: UserRef) -> Decision {
+    if let Some(refusal) = pane_refusal(state, u, "L13") {
+        return refusal;
+    }
+    let blank = u.standard == Selector::Unassigned
+        && u.inspections == Selector::Unassigned
+        && u.temporary_since().is_none()
+        && u.last_sync().is_none()
+        && u.assigned_at().is_none();
+    if blank {
+        return Decision::allow("L13", format!("user `{}` has no mobile record to remove", u.id()));
+    }
+    let mut effects = Effects::new();
+    let mut message = format!("user `{}` removed from Mobile Users; the next sync starts over", u.id());
+    if let Some(license) = u.held_license() {
+        effects.push(Effect::Unassign { user: u.ix, license });
+        message = format!("user `{}` removed from Mobile Users, freeing a {} licence; the next sync starts over", u.id(), license.name());
+    }
+    effects.push(Effect::ResetMobileUser { user: u.ix });
+    Decision::allow("L13", message).with_effects(effects)
 }
 
 fn selector_change(u: UserRef, license: LicenseType, to: Selector, rule: &'static str) -> Decision {

@@ -5,11 +5,12 @@
 
 pub use crate::exports::turnstile::policy::engine::{
     AccountState, ActivityAt, ActivityEvent, AppToggleEvent, AppToggles, Assignment, CallEvent,
-    Channel, Code, CountryFilter, CreateUserEvent, Decision, Diagnostic, Direction, EffectiveConfig, Effect,
-    Event, EventKind, FeatureSet, Features, GrantedLicense, Group, GroupAction, GroupKind,
-    Instant, LicenseChange, LicenseEvent, LicenseType, LicenseUsage, Licenses, OrgState, PasswordEvent, Plan,
-    PolicyInfo, Population, Problem, SaveFeaturesEvent, Selector, Session, Settings, Severity, SmsEvent, StateChange, SyncEvent,
-    Usage, User, UserAction, UserAppToggles, UserConfig, UserFeatures, UserInstant, UserName,
+    Channel, Code, CountryFilter, CreateGroupEvent, CreateUserEvent, Decision, Diagnostic, Direction, EditGroupEvent,
+    EditUserEvent, EffectiveConfig, Effect, Event, EventKind, FeatureSet, Features, GrantedLicense, Group, GroupAction,
+    GroupKind, Instant, LicenseChange, LicenseEvent, LicenseType, LicenseUsage, Licenses, OrgState, PasswordEvent, Plan,
+    PolicyInfo, Population, Problem, SaveFeaturesEvent, Selector, Session, SessionStatus, Settings, SettingsChange,
+    Severity, SmsEvent, StateChange, SyncEvent, Usage, User, UserAction, UserAppToggles, UserConfig, UserDetails,
+    UserFeatures, UserInstant, UserName,
 };
 pub use crate::exports::turnstile::policy::scenario::Scenario;
 
@@ -19,6 +20,21 @@ pub const MINUTE: Instant = 60;
 
 /// The id of the built-in Position user group (A2, A3).
 pub const POSITION_GROUP: &str = "position";
+
+/// The earliest and latest instants the engine takes or gives (O1): years
+/// 1970 to 9999, the years RFC 3339 can write from the epoch on.
+pub const FIRST_INSTANT: Instant = 0;
+pub const LAST_INSTANT: Instant = 253_402_300_799; // 9999-12-31T23:59:59Z
+
+/// An instant the engine computed, kept within [`FIRST_INSTANT`]..=[`LAST_INSTANT`].
+pub fn clamp_instant(at: Instant) -> Instant {
+    at.clamp(FIRST_INSTANT, LAST_INSTANT)
+}
+
+/// The ranges O1 gives the day- and minute-valued settings.
+pub const DAYS_RANGE: std::ops::RangeInclusive<u32> = 1..=3_650;
+pub const IDLE_MINUTES_RANGE: std::ops::RangeInclusive<u32> = 1..=1_440;
+pub const BILLING_DAY_RANGE: std::ops::RangeInclusive<u8> = 1..=31;
 
 /// The plans every organisation knows (F: `basic`, `reach`, `record`).
 pub fn default_plans() -> Vec<Plan> {
@@ -104,6 +120,9 @@ impl User {
             sip: None,
             features: Features::default(),
             app: AppToggles::default(),
+            business_number: None,
+            call_presentation: None,
+            sms_presentation: None,
         }
     }
 
@@ -195,6 +214,21 @@ impl EventKind {
             EventKind::SetPlan(_) => "set_plan",
             EventKind::Call(_) => "call",
             EventKind::Sms(_) => "sms",
+            EventKind::RemoveMobileUser(_) => "remove_mobile_user",
+            EventKind::EditUser(_) => "edit_user",
+            EventKind::CreateGroup(_) => "create_group",
+            EventKind::EditGroup(_) => "edit_group",
+            EventKind::SetSettings(_) => "set_settings",
+        }
+    }
+
+    /// The group the event is about, if any: written on its decision line.
+    pub fn group(&self) -> Option<&str> {
+        match self {
+            EventKind::DeleteGroup(e) => Some(&e.group),
+            EventKind::CreateGroup(e) => Some(&e.group.id),
+            EventKind::EditGroup(e) => Some(&e.group),
+            _ => None,
         }
     }
 
@@ -203,7 +237,11 @@ impl EventKind {
     pub fn subject(&self) -> Option<&str> {
         match self {
             EventKind::CreateUser(e) => Some(&e.user.id),
-            EventKind::SetPlan(_) | EventKind::DeleteGroup(_) => None,
+            EventKind::SetPlan(_)
+            | EventKind::SetSettings(_)
+            | EventKind::DeleteGroup(_)
+            | EventKind::CreateGroup(_)
+            | EventKind::EditGroup(_) => None,
             other => other.users().first().map(|&(_, id)| id),
         }
     }
@@ -219,7 +257,8 @@ impl EventKind {
             | EventKind::Deactivate(id)
             | EventKind::Login(id)
             | EventKind::Logout(id)
-            | EventKind::CloseSession(id) => user(id),
+            | EventKind::CloseSession(id)
+            | EventKind::RemoveMobileUser(id) => user(id),
             EventKind::Activity(e) => user(&e.user),
             EventKind::SetPassword(e) => user(&e.user),
             EventKind::CreateUser(e) => vec![("actor", &e.actor)],
@@ -229,9 +268,16 @@ impl EventKind {
             EventKind::DeleteGroup(e) => vec![("actor", &e.actor)],
             EventKind::SaveFeatures(e) => user(&e.user),
             EventKind::SetAppToggle(e) => user(&e.user),
-            EventKind::SetPlan(_) => vec![],
+            EventKind::SetPlan(_) | EventKind::SetSettings(_) => vec![],
             EventKind::Call(e) => user(&e.user),
             EventKind::Sms(e) => user(&e.user),
+            EventKind::EditUser(e) => vec![("user", &e.user), ("actor", &e.actor)],
+            EventKind::CreateGroup(e) => {
+                let mut named = vec![("actor", e.actor.as_str())];
+                named.extend(e.members.iter().map(|m| ("members", m.as_str())));
+                named
+            }
+            EventKind::EditGroup(e) => vec![("actor", &e.actor)],
         }
     }
 }
@@ -294,4 +340,7 @@ named!(Code {
     CountryNotAllowed => "COUNTRY_NOT_ALLOWED",
     InvalidNumber => "INVALID_NUMBER",
     UnknownUser => "UNKNOWN_USER",
+    NotAvailableInTrial => "NOT_AVAILABLE_IN_TRIAL",
+    InvalidGroup => "INVALID_GROUP",
+    InvalidSettings => "INVALID_SETTINGS",
 });

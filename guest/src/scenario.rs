@@ -14,10 +14,11 @@
 use crate::calendar::{format_rfc3339, parse_rfc3339};
 use crate::json::{self, Kind, Member, ObjectWriter, Value, write_list, write_str};
 use crate::model::{
-    AccountState, ActivityEvent, AppToggleEvent, AppToggles, CallEvent, Channel, CountryFilter, CreateUserEvent,
-    Decision, Diagnostic, Direction, Effect, EffectiveConfig, Event, EventKind, FeatureSet, Features, Group,
-    GroupAction, GroupKind, Instant, LicenseEvent, LicenseType, Named, OrgState, PasswordEvent, Plan, Problem,
-    SaveFeaturesEvent, Selector, Session, Settings, Severity, SmsEvent, SyncEvent, User, UserAction, POSITION_GROUP,
+    AccountState, ActivityEvent, AppToggleEvent, AppToggles, CallEvent, Channel, CountryFilter, CreateGroupEvent,
+    CreateUserEvent, Decision, Diagnostic, Direction, EditGroupEvent, EditUserEvent, Effect, EffectiveConfig, Event,
+    EventKind, FeatureSet, Features, Group, GroupAction, GroupKind, Instant, LicenseEvent, LicenseType, Named, OrgState,
+    PasswordEvent, Plan, Problem, SaveFeaturesEvent, Selector, Session, Settings, SettingsChange, Severity, SmsEvent,
+    SyncEvent, User, UserAction, UserDetails, FIRST_INSTANT, LAST_INSTANT, POSITION_GROUP,
 };
 use crate::state::State;
 
@@ -129,9 +130,14 @@ fn u8_value(v: &Value, path: &Path) -> R<u8> {
     unsigned(v, path, u64::from(u8::MAX), "u8").map(|x| x as u8)
 }
 
+/// An RFC 3339 instant within the years the engine takes (O1: 1970 to 9999).
 fn instant(v: &Value, path: &Path) -> R<Instant> {
     let text = string(v, path)?;
-    parse_rfc3339(&text).map_err(|e| bad(v, path, e))
+    let at = parse_rfc3339(&text).map_err(|e| bad(v, path, e))?;
+    if !(FIRST_INSTANT..=LAST_INSTANT).contains(&at) {
+        return Err(bad(v, path, format!("`{text}` is before 1970: instants are within the years 1970 to 9999")));
+    }
+    Ok(at)
 }
 
 /// One of an enum's spelled values (`"assigned"`, `"outbound"`, ...).
@@ -288,6 +294,9 @@ const USER_FIELDS: &[&str] = &[
     "sip",
     "features",
     "app",
+    "business_number",
+    "call_presentation",
+    "sms_presentation",
 ];
 
 /// A user object: every field but `id` has a default (`User::new`).
@@ -318,6 +327,9 @@ fn user(v: &Value, path: &Path) -> R<User> {
         a.set(recording, "recording", &path, boolean)?;
         a.set(crm_overlay, "crm_overlay", &path, boolean)?;
     }
+    u.business_number = o.opt("business_number", path, string)?;
+    u.call_presentation = o.opt("call_presentation", path, string)?;
+    u.sms_presentation = o.opt("sms_presentation", path, string)?;
     Ok(u)
 }
 
@@ -340,10 +352,11 @@ fn features(v: &Value, path: &Path) -> R<Features> {
 }
 
 fn group(v: &Value, path: &Path) -> R<Group> {
-    let o = Obj::new(v, path, &["id", "kind", "parent", "permissions"])?;
+    let o = Obj::new(v, path, &["id", "kind", "name", "parent", "permissions"])?;
     Ok(Group {
         id: o.req("id", path, string)?,
         kind: o.req("kind", path, named::<GroupKind>)?,
+        name: o.opt("name", path, string)?,
         parent: o.opt("parent", path, string)?,
         permissions: o.opt("permissions", path, strings)?.unwrap_or_default(),
     })
@@ -384,6 +397,39 @@ pub const EVENT_KINDS: &[&str] = &[
     "set_plan",
     "call",
     "sms",
+    "remove_mobile_user",
+    "edit_user",
+    "create_group",
+    "edit_group",
+    "set_settings",
+];
+
+/// The fields of a `set_settings` event besides `at` and `kind`: the
+/// settings O1 changes, spelled as in `org`.
+const SETTINGS_FIELDS: &[&str] = &[
+    "trial",
+    "licenses",
+    "inspections_enabled",
+    "auto_assign",
+    "auto_free",
+    "temporary_days",
+    "inactive_days",
+    "max_active_users",
+    "idle_logout_minutes",
+    "home_country_code",
+    "billing_day",
+];
+
+/// The fields of an `edit_user` event besides `at`, `kind`, `actor` and `user`.
+const EDIT_USER_FIELDS: &[&str] = &[
+    "name",
+    "email",
+    "sip",
+    "business_number",
+    "call_presentation",
+    "sms_presentation",
+    "permission_group",
+    "groups",
 ];
 
 /// Reads one event: `at`, `kind` and that kind's own fields.
@@ -439,11 +485,65 @@ fn event(v: &Value, path: &Path) -> R<Event> {
             })
         }
         "create_user" => {
-            let o = fields(&["actor", "user"])?;
+            let o = fields(&["actor", "user", "password", "confirm"])?;
+            let password = o.opt("password", path, string)?;
+            let confirm = o.opt("confirm", path, string)?;
+            // The panel asks for the password twice: both or neither.
+            match (&password, &confirm) {
+                (Some(_), None) => return Err(bad(v, path, "`password` without `confirm`: the panel asks for it twice")),
+                (None, Some(_)) => return Err(bad(v, path, "`confirm` without `password`")),
+                _ => {}
+            }
             EventKind::CreateUser(CreateUserEvent {
                 actor: o.req("actor", path, string)?,
                 user: o.req("user", path, user_object)?,
+                password,
+                confirm,
             })
+        }
+        "edit_user" => {
+            let mut names = vec!["actor", "user"];
+            names.extend_from_slice(EDIT_USER_FIELDS);
+            let o = fields(&names)?;
+            EventKind::EditUser(EditUserEvent {
+                actor: o.req("actor", path, string)?,
+                user: user(&o)?,
+                name: o.opt("name", path, string)?,
+                email: o.opt("email", path, string)?,
+                sip: o.opt("sip", path, string)?,
+                business_number: o.opt("business_number", path, string)?,
+                call_presentation: o.opt("call_presentation", path, string)?,
+                sms_presentation: o.opt("sms_presentation", path, string)?,
+                permission_group: o.opt("permission_group", path, string)?,
+                groups: o.opt("groups", path, strings)?,
+            })
+        }
+        "create_group" => {
+            let o = fields(&["actor", "group", "members"])?;
+            EventKind::CreateGroup(CreateGroupEvent {
+                actor: o.req("actor", path, string)?,
+                group: o.req("group", path, group)?,
+                members: o.opt("members", path, strings)?.unwrap_or_default(),
+            })
+        }
+        "edit_group" => {
+            let o = fields(&["actor", "group"])?;
+            let gpath = path.field("group");
+            let g = Obj::new(o.required("group", path)?, &gpath, &["id", "name", "parent", "permissions"])?;
+            EventKind::EditGroup(EditGroupEvent {
+                actor: o.req("actor", path, string)?,
+                group: g.req("id", &gpath, string)?,
+                name: g.opt("name", &gpath, string)?,
+                parent: g.opt("parent", &gpath, string)?,
+                permissions: g.opt("permissions", &gpath, strings)?,
+            })
+        }
+        "remove_mobile_user" => EventKind::RemoveMobileUser(user(&fields(&["user"])?)?),
+        "set_settings" => {
+            let mut names = vec!["at", "kind"];
+            names.extend_from_slice(SETTINGS_FIELDS);
+            let o = Obj::new(v, path, &names)?;
+            EventKind::SetSettings(settings_change(&o, path)?)
         }
         "block_user" => EventKind::BlockUser(action(&fields(&["actor", "user"])?)?),
         "unblock_user" => EventKind::UnblockUser(action(&fields(&["actor", "user"])?)?),
@@ -480,8 +580,12 @@ fn event(v: &Value, path: &Path) -> R<Event> {
             })
         }
         "sms" => {
-            let o = fields(&["user", "to"])?;
-            EventKind::Sms(SmsEvent { user: user(&o)?, to: o.req("to", path, string)? })
+            let o = fields(&["user", "to", "direction"])?;
+            EventKind::Sms(SmsEvent {
+                user: user(&o)?,
+                to: o.req("to", path, string)?,
+                direction: o.opt("direction", path, named::<Direction>)?.unwrap_or(Direction::Outbound),
+            })
         }
         other => {
             let at = member("kind").unwrap_or(v);
@@ -493,6 +597,33 @@ fn event(v: &Value, path: &Path) -> R<Event> {
         }
     };
     Ok(Event { at, kind })
+}
+
+/// The settings a `set_settings` event gives (O1), read as `org` reads them.
+fn settings_change(o: &Obj, path: &Path) -> R<SettingsChange> {
+    let mut c = SettingsChange {
+        trial: o.opt("trial", path, boolean)?,
+        standard_licenses: None,
+        inspections_licenses: None,
+        external_license: None,
+        inspections_enabled: o.opt("inspections_enabled", path, boolean)?,
+        auto_assign: o.opt("auto_assign", path, boolean)?,
+        auto_free: o.opt("auto_free", path, boolean)?,
+        temporary_days: o.opt("temporary_days", path, u32_value)?,
+        inactive_days: o.opt("inactive_days", path, u32_value)?,
+        max_active_users: o.opt("max_active_users", path, u32_value)?,
+        idle_logout_minutes: o.opt("idle_logout_minutes", path, u32_value)?,
+        home_country_code: o.opt("home_country_code", path, string)?,
+        billing_day: o.opt("billing_day", path, u8_value)?,
+    };
+    if let Some(l) = o.get("licenses") {
+        let path = path.field("licenses");
+        let l = Obj::new(l, &path, &["standard", "inspections", "external"])?;
+        c.standard_licenses = l.opt("standard", &path, u32_value)?;
+        c.inspections_licenses = l.opt("inspections", &path, u32_value)?;
+        c.external_license = l.opt("external", &path, boolean)?;
+    }
+    Ok(c)
 }
 
 /// A user object inside an event (same fields as in `users`).
@@ -568,9 +699,14 @@ fn check_references(root: &Value, scenario: &Scenario) -> R<()> {
             EventKind::CreateUser(e) => {
                 users.insert(&e.user.id, ());
             }
-            EventKind::DeleteGroup(e) if !groups.contains_key(e.group.as_str()) => {
+            EventKind::CreateGroup(e) => {
+                groups.insert(&e.group.id, ());
+            }
+            EventKind::DeleteGroup(GroupAction { group, .. }) | EventKind::EditGroup(EditGroupEvent { group, .. })
+                if !groups.contains_key(group.as_str()) =>
+            {
                 let (at, path) = place("group");
-                return Err(Bad { at, path, message: format!("unknown group `{}`", e.group) });
+                return Err(Bad { at, path, message: format!("unknown group `{group}`") });
             }
             _ => {}
         }
@@ -719,8 +855,8 @@ pub fn render_decision(index: u32, event: &Event, d: &Decision) -> String {
     if let Some(user) = event.kind.subject() {
         line.str("user", user);
     }
-    if let EventKind::DeleteGroup(e) = &event.kind {
-        line.str("group", &e.group);
+    if let Some(group) = event.kind.group() {
+        line.str("group", group);
     }
     line.bool("allow", d.allow);
     line.str("code", d.code.name());
@@ -740,6 +876,9 @@ pub fn render_decision(index: u32, event: &Event, d: &Decision) -> String {
     }
     if let Some(c) = &d.calling_code {
         line.str("calling_code", c);
+    }
+    if let Some(p) = &d.presented_as {
+        line.str("presented_as", p);
     }
     if !d.violations.is_empty() {
         write_list(line.key("violations"), &d.violations, |out, v| write_str(out, v));
@@ -812,6 +951,91 @@ fn write_effect(out: &mut String, e: &Effect) {
             o.str("kind", "config_changed").str("user", &c.user);
             write_config(o.key("config"), &c.config);
         }
+        Effect::ResetMobileUser(user) => {
+            o.str("kind", "reset_mobile_user").str("user", user);
+        }
+        Effect::EditUser(d) => {
+            o.str("kind", "edit_user").str("user", &d.user);
+            write_details(o.key("details"), d);
+        }
+        Effect::AddGroup(g) => {
+            o.str("kind", "add_group").str("group", &g.id);
+            write_group(o.key("record"), g);
+        }
+        Effect::UpdateGroup(g) => {
+            o.str("kind", "update_group").str("group", &g.id);
+            write_group(o.key("record"), g);
+        }
+        Effect::SetSettings(c) => {
+            o.str("kind", "set_settings");
+            write_settings_change(o.key("settings"), c);
+        }
+    }
+    o.end();
+}
+
+/// A user's details as an `edit_user` effect writes them: every field, an
+/// absent optional one as `null`.
+fn write_details(out: &mut String, d: &UserDetails) {
+    let mut o = ObjectWriter::new(out);
+    o.str("name", &d.name).str("email", &d.email);
+    let optional = [
+        ("sip", &d.sip),
+        ("business_number", &d.business_number),
+        ("call_presentation", &d.call_presentation),
+        ("sms_presentation", &d.sms_presentation),
+        ("permission_group", &d.permission_group),
+    ];
+    for (key, value) in optional {
+        match value {
+            Some(v) => o.str(key, v),
+            None => o.raw(key, "null"),
+        };
+    }
+    write_list(o.key("groups"), &d.groups, |out, g| write_str(out, g));
+    o.end();
+}
+
+/// The settings a `set_settings` effect changes, spelled as in `org`.
+fn write_settings_change(out: &mut String, c: &SettingsChange) {
+    let mut o = ObjectWriter::new(out);
+    if let Some(b) = c.trial {
+        o.bool("trial", b);
+    }
+    if c.standard_licenses.is_some() || c.inspections_licenses.is_some() || c.external_license.is_some() {
+        let mut l = ObjectWriter::new(o.key("licenses"));
+        if let Some(n) = c.standard_licenses {
+            l.raw("standard", &n.to_string());
+        }
+        if let Some(n) = c.inspections_licenses {
+            l.raw("inspections", &n.to_string());
+        }
+        if let Some(b) = c.external_license {
+            l.bool("external", b);
+        }
+        l.end();
+    }
+    for (key, value) in [("inspections_enabled", c.inspections_enabled), ("auto_assign", c.auto_assign), ("auto_free", c.auto_free)] {
+        if let Some(b) = value {
+            o.bool(key, b);
+        }
+    }
+    let numbers = [
+        ("temporary_days", c.temporary_days),
+        ("inactive_days", c.inactive_days),
+        ("max_active_users", c.max_active_users),
+        ("idle_logout_minutes", c.idle_logout_minutes),
+    ];
+    for (key, value) in numbers {
+        if let Some(n) = value {
+            o.raw(key, &n.to_string());
+        }
+    }
+    if let Some(code) = &c.home_country_code {
+        o.str("home_country_code", code);
+    }
+    if let Some(day) = c.billing_day {
+        o.raw("billing_day", &day.to_string());
     }
     o.end();
 }
@@ -836,6 +1060,13 @@ fn write_user(out: &mut String, u: &User) {
     }
     write_features(o.key("features"), &u.features);
     write_app(o.key("app"), &u.app);
+    let optional =
+        [("business_number", &u.business_number), ("call_presentation", &u.call_presentation), ("sms_presentation", &u.sms_presentation)];
+    for (key, value) in optional {
+        if let Some(v) = value {
+            o.str(key, v);
+        }
+    }
     o.end();
 }
 
@@ -923,6 +1154,9 @@ fn write_org(out: &mut String, s: &Settings) {
 fn write_group(out: &mut String, g: &Group) {
     let mut o = ObjectWriter::new(out);
     o.str("id", &g.id).str("kind", g.kind.name());
+    if let Some(name) = &g.name {
+        o.str("name", name);
+    }
     if let Some(parent) = &g.parent {
         o.str("parent", parent);
     }

@@ -17,8 +17,9 @@ use rustc_hash::FxBuildHasher;
 
 use crate::decision::Effect;
 use crate::model::{
-    self, AccountState, Group, GroupKind, Instant, LicenseType, Named, OrgState, POSITION_GROUP, Population, Problem,
-    Selector, Session, Settings, User,
+    self, AccountState, BILLING_DAY_RANGE, DAYS_RANGE, FIRST_INSTANT, Group, GroupKind, IDLE_MINUTES_RANGE, Instant,
+    LAST_INSTANT, LicenseType, Named, OrgState, POSITION_GROUP, Population, Problem, Selector, Session, Settings,
+    SettingsChange, User,
 };
 use crate::holders::Holders;
 use crate::users::{Core, DEFAULT_PROFILE, Profile, Record, UserIx, UserRef, Users, parts, population_row};
@@ -110,6 +111,17 @@ impl Groups {
         self.reindex();
     }
 
+    /// Puts `group` at `pos` (same id); the group that was there.
+    fn replace(&mut self, pos: usize, group: Group) -> Group {
+        std::mem::replace(&mut self.list[pos], group)
+    }
+
+    fn pop(&mut self) {
+        if let Some(g) = self.list.pop() {
+            self.index.remove(&g.id);
+        }
+    }
+
     fn reindex(&mut self) {
         self.index = self.list.iter().enumerate().map(|(i, g)| (g.id.clone(), i)).collect();
     }
@@ -122,7 +134,12 @@ enum Undo {
     AddedUser,
     Session(UserIx, Option<OpenSession>),
     Settings(Box<Settings>),
+    /// A group removed from this position.
     Group(usize, Group),
+    /// A group added last.
+    AddedGroup,
+    /// A group replaced at this position.
+    ChangedGroup(usize, Group),
 }
 
 pub(crate) fn problem(field: impl Into<String>, message: impl Into<String>) -> Problem {
@@ -243,7 +260,7 @@ impl Loader {
         // The built-in Position group exists in every organisation (A2).
         if self.state.groups.get(POSITION_GROUP).is_none() {
             let position =
-                Group { id: POSITION_GROUP.into(), kind: GroupKind::User, parent: None, permissions: Vec::new() };
+                Group { id: POSITION_GROUP.into(), kind: GroupKind::User, name: None, parent: None, permissions: Vec::new() };
             self.state.groups.push(position.clone());
             self.groups.push(position);
         }
@@ -269,6 +286,13 @@ impl Loader {
                 None => problems.push(problem(field, format!("unknown user `{}`", session.user))),
                 Some(ix) if self.state.sessions.contains(ix) => {
                     problems.push(problem(field, format!("user `{}` already has a session", session.user)))
+                }
+                Some(ix) if self.state.users.get(ix).account == AccountState::Deleted => problems.push(problem(
+                    field,
+                    format!("user `{}` is deleted: a deleted account has no session (A6)", session.user),
+                )),
+                Some(_) if [session.login_at, session.last_activity].iter().any(|&at| !in_range(at)) => {
+                    problems.push(problem(field, OUT_OF_RANGE))
                 }
                 Some(ix) => {
                     let open = OpenSession {
@@ -478,6 +502,9 @@ impl State {
         match effect {
             &Effect::Assign { user, license, at } => {
                 self.change_core(user, undo, |u, id| {
+                    if u.account == AccountState::Deleted {
+                        return Err(format!("user `{id}` is deleted and can't hold a licence"));
+                    }
                     if u.held_license().is_some() {
                         return Err(format!("user `{id}` already holds a licence"));
                     }
@@ -537,6 +564,11 @@ impl State {
             }
             &Effect::SetState { user, state } => {
                 if state == AccountState::Deleted {
+                    // A6: nothing is lost with the account; its licence and session go first.
+                    let u = self.users.get(user);
+                    if u.held_license().is_some() || self.sessions.contains(user) {
+                        return Err(format!("user `{}` still holds a licence or a session", u.id()));
+                    }
                     // A6: a deleted user leaves every group and frees the SIP account.
                     self.change_record(user, undo, |r| {
                         let mut profile = r.profile().clone();
@@ -607,7 +639,71 @@ impl State {
                 Ok(())
             }
             &Effect::ConfigChanged { user, .. } => self.require(user),
+            &Effect::ResetMobileUser { user } => self.change_core(user, undo, |u, _| {
+                u.standard = Selector::Unassigned;
+                u.inspections = Selector::Unassigned;
+                u.set_temporary_since(None);
+                u.set_last_sync(None);
+                u.set_assigned_at(None);
+                Ok(())
+            }),
+            Effect::EditUser { user, details } => {
+                self.require(*user)?;
+                if self.users.get(*user).id() != details.user {
+                    return Err(format!("user at position {} is not `{}`", user.0, details.user));
+                }
+                if let Some(p) = self
+                    .check_groups_of(details.permission_group.as_deref(), &details.groups, "user")
+                    .into_iter()
+                    .next()
+                {
+                    return Err(p.message);
+                }
+                let mut record = self.users.renamed(*user, &details.name, &details.email);
+                let mut profile = record.profile().clone();
+                profile.sip = details.sip.clone();
+                profile.business_number = details.business_number.clone();
+                profile.call_presentation = details.call_presentation.clone();
+                profile.sms_presentation = details.sms_presentation.clone();
+                profile.permission_group = details.permission_group.clone();
+                profile.groups = details.groups.clone();
+                record.set_profile(profile);
+                self.change_record(*user, undo, |r| {
+                    *r = record;
+                    Ok(())
+                })
+            }
+            Effect::AddGroup(group) => {
+                if !self.groups.push((**group).clone()) {
+                    return Err(format!("duplicate group id `{}`", group.id));
+                }
+                undo.push(Undo::AddedGroup);
+                self.check_group_tree()
+            }
+            Effect::UpdateGroup(group) => {
+                let Some(&pos) = self.groups.index.get(&group.id) else {
+                    return Err(format!("unknown group `{}`", group.id));
+                };
+                if self.groups.list[pos].kind != group.kind {
+                    return Err(format!("group `{}` can't change kind", group.id));
+                }
+                let old = self.groups.replace(pos, (**group).clone());
+                undo.push(Undo::ChangedGroup(pos, old));
+                self.check_group_tree()
+            }
+            Effect::SetSettings(change) => {
+                undo.push(Undo::Settings(Box::new(self.settings.clone())));
+                change_settings(&mut self.settings, change);
+                let problems = check_settings(&self.settings).into_iter().chain(self.check_counts(""));
+                problems.map(|p| Err(p.message)).next().unwrap_or(Ok(()))
+            }
         }
+    }
+
+    /// The groups as a whole still load: unique ids, known parents of the
+    /// same kind, no cycle.
+    fn check_group_tree(&self) -> Result<(), String> {
+        check_groups(&self.groups.list).into_iter().next().map_or(Ok(()), |p| Err(format!("{}: {}", p.field, p.message)))
     }
 
     fn require(&self, user: UserIx) -> Result<(), String> {
@@ -690,6 +786,10 @@ impl State {
                 }
                 Undo::Settings(old) => self.settings = *old,
                 Undo::Group(pos, group) => self.groups.insert(pos, group),
+                Undo::AddedGroup => self.groups.pop(),
+                Undo::ChangedGroup(pos, group) => {
+                    self.groups.replace(pos, group);
+                }
             }
         }
     }
@@ -802,11 +902,71 @@ fn check_user(id: &str, core: &Core, field: &dyn Fn() -> String) -> Vec<Problem>
     }
     if core.standard == Selector::Assigned && core.inspections == Selector::Assigned {
         problems.push(problem(field(), "both standard and inspections are assigned; a user holds one licence type at most"));
+    } else if core.account == AccountState::Deleted && core.held_license().is_some() {
+        problems.push(problem(field(), "a deleted user holds a licence; deleting an account frees it (A6)"));
+    }
+    let instants = [
+        ("temporary_since", core.temporary_since()),
+        ("last_sync", core.last_sync()),
+        ("assigned_at", core.assigned_at()),
+    ];
+    for (name, at) in instants {
+        if at.is_some_and(|at| !in_range(at)) {
+            problems.push(problem(format!("{}.{name}", field()), OUT_OF_RANGE));
+        }
     }
     problems
 }
 
-fn check_settings(settings: &Settings) -> Vec<Problem> {
+/// Whether `at` is within the years the engine takes (O1).
+pub fn in_range(at: Instant) -> bool {
+    (FIRST_INSTANT..=LAST_INSTANT).contains(&at)
+}
+
+const OUT_OF_RANGE: &str = "an instant must be within the years 1970 to 9999";
+
+/// Applies a partial settings change (O1) to `settings`.
+pub fn change_settings(settings: &mut Settings, change: &SettingsChange) {
+    let SettingsChange {
+        trial,
+        standard_licenses,
+        inspections_licenses,
+        external_license,
+        inspections_enabled,
+        auto_assign,
+        auto_free,
+        temporary_days,
+        inactive_days,
+        max_active_users,
+        idle_logout_minutes,
+        home_country_code,
+        billing_day,
+    } = change;
+    fn set<T: Clone>(slot: &mut T, value: &Option<T>) {
+        if let Some(v) = value {
+            *slot = v.clone();
+        }
+    }
+    set(&mut settings.trial, trial);
+    set(&mut settings.licenses.standard, standard_licenses);
+    set(&mut settings.licenses.inspections, inspections_licenses);
+    set(&mut settings.licenses.external, external_license);
+    set(&mut settings.inspections_enabled, inspections_enabled);
+    set(&mut settings.auto_assign, auto_assign);
+    set(&mut settings.auto_free, auto_free);
+    set(&mut settings.temporary_days, temporary_days);
+    set(&mut settings.inactive_days, inactive_days);
+    if let Some(max) = max_active_users {
+        settings.max_active_users = Some(*max);
+    }
+    set(&mut settings.idle_logout_minutes, idle_logout_minutes);
+    set(&mut settings.home_country_code, home_country_code);
+    set(&mut settings.billing_day, billing_day);
+}
+
+/// The settings' own consistency: known and unique plans, and every value
+/// in its range (O1).
+pub fn check_settings(settings: &Settings) -> Vec<Problem> {
     let mut problems = Vec::new();
     for (i, plan) in settings.plans.iter().enumerate() {
         // Plans are few: a look back is enough.
@@ -821,7 +981,20 @@ fn check_settings(settings: &Settings) -> Vec<Problem> {
             format!("unknown plan `{}` (known: {})", settings.plan, known.join(", ")),
         ));
     }
-    if !(1..=31).contains(&settings.billing_day) {
+    let ranges = [
+        ("temporary_days", settings.temporary_days, &DAYS_RANGE, "days"),
+        ("inactive_days", settings.inactive_days, &DAYS_RANGE, "days"),
+        ("idle_logout_minutes", settings.idle_logout_minutes, &IDLE_MINUTES_RANGE, "minutes"),
+    ];
+    for (name, value, range, unit) in ranges {
+        if !range.contains(&value) {
+            problems.push(problem(
+                format!("settings.{name}"),
+                format!("{value} is out of range: {} to {} {unit}", range.start(), range.end()),
+            ));
+        }
+    }
+    if !BILLING_DAY_RANGE.contains(&settings.billing_day) {
         problems.push(problem("settings.billing_day", "must be a day of the month, 1 to 31"));
     }
     let code = &settings.home_country_code;

@@ -152,6 +152,10 @@ pub struct Profile {
     pub sip: Option<String>,
     pub features: Features,
     pub app: AppToggles,
+    /// The business phone number (A2) and what the other party is shown (F7).
+    pub business_number: Option<String>,
+    pub call_presentation: Option<String>,
+    pub sms_presentation: Option<String>,
 }
 
 /// The profile of a user with every field at its default.
@@ -166,6 +170,9 @@ pub static DEFAULT_PROFILE: Profile = Profile {
         country_filter: CountryFilter { enabled: false, allowed: Vec::new() },
     },
     app: AppToggles { recording: true, crm_overlay: true },
+    business_number: None,
+    call_presentation: None,
+    sms_presentation: None,
 };
 
 /// One stored user: where its id, name and e-mail are in the users' text,
@@ -210,6 +217,9 @@ pub fn parts(user: User) -> (String, String, String, Core, Profile) {
         sip,
         features,
         app,
+        business_number,
+        call_presentation,
+        sms_presentation,
     } = user;
     let core = Core {
         standard,
@@ -222,7 +232,9 @@ pub fn parts(user: User) -> (String, String, String, Core, Profile) {
         last_sync: At::from(last_sync),
         assigned_at: At::from(assigned_at),
     };
-    (id, name, email, core, Profile { permission_group, groups, sip, features, app })
+    let profile =
+        Profile { permission_group, groups, sip, features, app, business_number, call_presentation, sms_presentation };
+    (id, name, email, core, profile)
 }
 
 /// A stored user as the rules read it: its position (for effects) and its record.
@@ -274,6 +286,10 @@ impl<'a> UserRef<'a> {
         self.record.profile().app
     }
 
+    pub fn profile(&self) -> &'a Profile {
+        self.record.profile()
+    }
+
     /// The user as the contract spells it.
     pub fn to_user(&self) -> User {
         let p = self.record.profile();
@@ -296,6 +312,9 @@ impl<'a> UserRef<'a> {
             sip: p.sip.clone(),
             features: p.features.clone(),
             app: p.app,
+            business_number: p.business_number.clone(),
+            call_presentation: p.call_presentation.clone(),
+            sms_presentation: p.sms_presentation.clone(),
         }
     }
 }
@@ -460,6 +479,20 @@ impl Users {
         }
         self.records.push(record);
         Ok(ix)
+    }
+
+    /// A copy of user `ix`'s record with `name` and `email` as its texts
+    /// (an edit, A7): the texts are appended, the old ones stay behind.
+    pub fn renamed(&mut self, ix: UserIx, name: &str, email: &str) -> Record {
+        let mut record = self.records[ix.index()].clone();
+        let id = id_of(&self.text, &record).to_string();
+        let start = self.text.len() as u32;
+        self.text.push_str(&id);
+        self.text.push_str(name);
+        self.text.push_str(email);
+        let (i, n) = (id.len() as u32, name.len() as u32);
+        record.span = [start, start + i, start + i + n, self.text.len() as u32];
+        record
     }
 
     /// Removes the last user (undoing an `add`).

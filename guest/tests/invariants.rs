@@ -1,13 +1,16 @@
 //! The state machine's promises, checked natively over many generated
-//! scenarios: after every step no licence type is over-assigned and no user
-//! holds two types; a denial changes nothing; `apply` is all or nothing.
+//! scenarios: after every step no licence type is over-assigned, no user
+//! holds two types, a deleted account holds no licence or session, the
+//! groups still load (no cycle); a denial changes nothing; `apply` is all
+//! or nothing. Every event kind of the WIT is generated.
 
 use turnstile_policy::Org;
 use turnstile_policy::model::{
     AccountState, ActivityEvent, AppToggleEvent, Assignment, CallEvent, Channel, Code, CountryFilter,
-    CreateUserEvent, Direction, Effect, Event, EventKind, FeatureSet, Features, Group, GroupAction, GroupKind,
-    LicenseChange, LicenseEvent, LicenseType, Licenses, OrgState, PasswordEvent, SaveFeaturesEvent, Selector,
-    Settings, SmsEvent, SyncEvent, User, UserAction, UserInstant,
+    CreateGroupEvent, CreateUserEvent, Direction, EditGroupEvent, EditUserEvent, Effect, Event, EventKind,
+    FeatureSet, Features, Group, GroupAction, GroupKind, LicenseChange, LicenseEvent, LicenseType, Licenses,
+    OrgState, PasswordEvent, SaveFeaturesEvent, Selector, Settings, SettingsChange, SmsEvent, SyncEvent, User,
+    UserAction, UserInstant,
 };
 
 /// A small deterministic generator (xorshift64*), so failures reproduce.
@@ -81,13 +84,48 @@ fn organisation(rng: &mut Rng) -> OrgState {
 fn event(rng: &mut Rng, users: usize, at: i64) -> Event {
     let user = format!("u{:02}", rng.below(users as u64));
     let license = if rng.chance(50) { LicenseType::Standard } else { LicenseType::Inspections };
-    let kind = match rng.below(10) {
+    let kind = match rng.below(11) {
         0 => EventKind::Assign(LicenseEvent { user, license }),
         1 => EventKind::Unassign(LicenseEvent { user, license }),
         2 => EventKind::Disable(LicenseEvent { user, license }),
+        3 => EventKind::RemoveMobileUser(user),
+        4 => EventKind::SetSettings(settings_change(rng)),
         _ => EventKind::Sync(SyncEvent { user, channel: Channel::Mobile }),
     };
     Event { at, kind }
+}
+
+/// A partial settings change (O1), sometimes out of range or below what is held.
+fn settings_change(rng: &mut Rng) -> SettingsChange {
+    let mut c = SettingsChange {
+        trial: None,
+        standard_licenses: None,
+        inspections_licenses: None,
+        external_license: None,
+        inspections_enabled: None,
+        auto_assign: None,
+        auto_free: None,
+        temporary_days: None,
+        inactive_days: None,
+        max_active_users: None,
+        idle_logout_minutes: None,
+        home_country_code: None,
+        billing_day: None,
+    };
+    match rng.below(8) {
+        0 => c.standard_licenses = Some(rng.below(5) as u32),
+        1 => c.inspections_licenses = Some(rng.below(4) as u32),
+        2 => c.auto_assign = Some(rng.chance(50)),
+        3 => c.auto_free = Some(rng.chance(50)),
+        4 => c.trial = Some(rng.chance(20)),
+        5 => c.temporary_days = Some(rng.below(30) as u32),
+        6 => c.max_active_users = Some(rng.below(6) as u32),
+        _ => {
+            c.inspections_enabled = Some(rng.chance(50));
+            c.idle_logout_minutes = Some(rng.below(60) as u32);
+        }
+    }
+    c
 }
 
 fn pick<T: Clone>(rng: &mut Rng, items: &[T]) -> T {
@@ -98,6 +136,7 @@ fn groups() -> Vec<Group> {
     let group = |id: &str, kind, parent: Option<&str>, permissions: &[&str]| Group {
         id: id.into(),
         kind,
+        name: None,
         parent: parent.map(Into::into),
         permissions: permissions.iter().map(|p| p.to_string()).collect(),
     };
@@ -156,7 +195,7 @@ fn any_event(rng: &mut Rng, users: usize, created: &mut usize, at: i64) -> Event
     let actor = format!("u{:02}", rng.below(users.min(3) as u64));
     let number = pick(rng, &["+48 221 13 14 15".to_string(), "0049 30 123456".into(), "+1 (242) 555-0100".into(), "12-34".into(), "+999 1".into()]);
     let action = UserAction { actor: actor.clone(), user: user.clone() };
-    let kind = match rng.below(19) {
+    let kind = match rng.below(23) {
         0..=3 => return event(rng, users, at),
         4 => EventKind::Activate(user),
         5 => EventKind::Deactivate(user),
@@ -178,7 +217,11 @@ fn any_event(rng: &mut Rng, users: usize, created: &mut usize, at: i64) -> Event
             new.permission_group = Some("agents".into());
             new.groups = vec!["position".into()];
             new.account = pick(rng, &[AccountState::Active, AccountState::Inactive]);
-            EventKind::CreateUser(CreateUserEvent { actor, user: new })
+            new.business_number = rng.chance(30).then(|| number.clone());
+            new.sms_presentation = rng.chance(30).then(|| pick(rng, &["ACME".to_string(), "ACME Sales 1".into()]));
+            let password = rng.chance(40).then(|| pick(rng, &["Secret1!".to_string(), "weak".into()]));
+            let confirm = password.clone();
+            EventKind::CreateUser(CreateUserEvent { actor, user: new, password, confirm })
         }
         12 => EventKind::BlockUser(action),
         13 => EventKind::UnblockUser(action),
@@ -197,7 +240,49 @@ fn any_event(rng: &mut Rng, users: usize, created: &mut usize, at: i64) -> Event
             to: number,
             direction: if rng.chance(70) { Direction::Outbound } else { Direction::Inbound },
         }),
-        _ => EventKind::Sms(SmsEvent { user, to: number }),
+        18 => EventKind::Sms(SmsEvent {
+            user,
+            to: number,
+            direction: if rng.chance(70) { Direction::Outbound } else { Direction::Inbound },
+        }),
+        19 => EventKind::EditUser(EditUserEvent {
+            actor,
+            user,
+            name: rng.chance(20).then(|| pick(rng, &["Renamed".to_string(), " ".into()])),
+            email: rng.chance(20).then(|| pick(rng, &["user1@example.com".to_string(), "fresh@example.com".into()])),
+            sip: rng.chance(20).then(|| pick(rng, &["100".to_string(), "777".into()])),
+            business_number: rng.chance(20).then(|| number.clone()),
+            call_presentation: None,
+            sms_presentation: rng.chance(20).then(|| pick(rng, &["ACME".to_string(), "TOO LONG SENDER".into(), "".into()])),
+            permission_group: rng.chance(30).then(|| pick(rng, &["agents".to_string(), "admins".into(), "position".into()])),
+            groups: rng.chance(50).then(|| {
+                pick(rng, &[vec!["position".to_string()], vec!["position/consultant".into(), "branches/krakow".into()], vec![]])
+            }),
+        }),
+        20 => {
+            *created += 1;
+            let kind = if rng.chance(50) { GroupKind::User } else { GroupKind::Permission };
+            let group = Group {
+                id: pick(rng, &[format!("g{created}"), "branches".into()]),
+                kind,
+                name: None,
+                parent: rng.chance(50).then(|| pick(rng, &["branches".to_string(), "agents".into(), "position".into()])),
+                permissions: if rng.chance(30) { vec!["manage_users".into()] } else { vec![] },
+            };
+            let members = if rng.chance(40) { vec![user] } else { vec![] };
+            EventKind::CreateGroup(CreateGroupEvent { actor, group, members })
+        }
+        21 => EventKind::EditGroup(EditGroupEvent {
+            actor,
+            group: pick(rng, &["branches".to_string(), "branches/krakow".into(), "position".into(), "admins".into()]),
+            name: rng.chance(30).then(|| "Renamed".to_string()),
+            // Parents that would make cycles of one and of two groups, a top-level move, a permission parent.
+            parent: rng.chance(70).then(|| {
+                pick(rng, &["branches".to_string(), "branches/krakow".into(), "position".into(), "".into(), "agents".into()])
+            }),
+            permissions: rng.chance(30).then(|| vec!["manage_users".to_string()]),
+        }),
+        _ => EventKind::RemoveMobileUser(user),
     };
     Event { at, kind }
 }
@@ -230,7 +315,16 @@ fn check_invariants(org: &Org, context: &str) {
     assert!(active <= max, "{context}: {active} active accounts, too many seats");
     assert_eq!(org.state().active_accounts(), active, "{context}: the active account index drifted");
     for session in &state.sessions {
-        assert!(state.users.iter().any(|u| u.id == session.user), "{context}: a session of nobody");
+        let user = state.users.iter().find(|u| u.id == session.user);
+        assert!(user.is_some(), "{context}: a session of nobody");
+        assert!(user.is_some_and(|u| u.account != AccountState::Deleted), "{context}: a deleted user's session");
+    }
+    for u in state.users.iter().filter(|u| u.account == AccountState::Deleted) {
+        assert_eq!(u.held_license(), None, "{context}: deleted user {} holds a licence", u.id);
+    }
+    // The whole state loads back (no group cycle, every range kept).
+    if let Err(problems) = Org::load(state) {
+        panic!("{context}: the state no longer loads: {problems:?}");
     }
 }
 

@@ -217,6 +217,7 @@ fn groups(c: &mut Criterion) {
             .map(|i| Group {
                 id: format!("g{i}"),
                 kind: GroupKind::User,
+                name: None,
                 parent: (i > 0).then(|| format!("g{}", i - 1)),
                 permissions: Vec::new(),
             })
