@@ -91,7 +91,7 @@ pub fn create_user(state: &State, actor: UserRef, user: &User, password: Option<
     let weak = password.map(|(p, c)| password_violations(p, c)).unwrap_or_default();
     if !problems.is_empty() || !weak.is_empty() {
         let code = if problems.is_empty() { Code::PasswordTooWeak } else { Code::InvalidUser };
-        problems.extend(weak.into_iter().map(|v| format!("password {v}")));
+        problems.extend(weak.into_iter().map(|v| format!("password: {v}")));
         let n = problems.len();
         let mut d = Decision::deny(
             code,
@@ -336,9 +336,10 @@ fn parent_problems(state: &State, id: &str, kind: GroupKind, parent: Option<&str
         }
         Some(_) if state.is_within(parent, id) => {
             let chain: Vec<&str> = state.ancestors(parent).map(|g| g.id.as_str()).take_while(|g| *g != id).collect();
+            // Each arrow points from a group to its parent.
             problems.push(format!(
                 "parents would form a cycle: `{id}` → {} → `{id}`",
-                chain.iter().rev().map(|g| format!("`{g}`")).collect::<Vec<_>>().join(" → ")
+                chain.iter().map(|g| format!("`{g}`")).collect::<Vec<_>>().join(" → ")
             ));
         }
         Some(_) => {}

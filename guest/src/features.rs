@@ -468,7 +468,11 @@ pub fn sms(state: &State, u: UserRef, to: &str, direction: Direction) -> Decisio
     match u.account {
         AccountState::Deleted => return Decision::deny(Code::AccountDeleted, "F4", "the account is deleted: no SMS"),
         AccountState::Blocked => {
-            return Decision::deny(Code::AccountBlocked, "F4", "the account is blocked: SMS are sent from the panel");
+            let why = match direction {
+                Direction::Outbound => "the account is blocked: SMS are sent from the panel",
+                Direction::Inbound => "the account is blocked: SMS are read in the panel",
+            };
+            return Decision::deny(Code::AccountBlocked, "F4", why);
         }
         AccountState::Active | AccountState::Inactive => {}
     }

@@ -45,8 +45,14 @@ pub fn sync(state: &State, u: UserRef, now: Instant) -> Decision {
         None => {}
     }
     if is_disabled(state, u) {
-        let which = if settings.inspections_enabled { "both licences are" } else { "the standard licence is" };
-        return not_found("L5", format!("{which} disabled for this user"));
+        return not_found(
+            "L5",
+            if u.inspections == Selector::Disabled {
+                "both licences are disabled for this user"
+            } else {
+                "the standard licence, the one this project uses, is disabled for this user"
+            },
+        );
     }
     if settings.auto_assign {
         auto_assign(state, u, now)

@@ -14,7 +14,7 @@ use wasmtime::component::ResourceAny;
 use crate::error::{Error, Result};
 use crate::model::{
     Channel, Code, Decision, Diagnostic, Effect, Event, GrantedLicense, Instant, OrgState, Outcome, Outcomes,
-    PolicyInfo, Population, Problem, Scenario, Settings, Severity, Usage, UserName,
+    PolicyInfo, Population, Problem, Scenario, SessionStatus, Settings, Severity, Usage, UserName,
 };
 use crate::policy::{Policy, Sandbox};
 
@@ -376,6 +376,17 @@ impl Instance {
                 sb.call("asking for usage", |s, b| b.turnstile_policy_engine().org().call_usage(s, r, at))
             }
             Instance::Native(n) => bridge(&n.org(org)?.usage(at)),
+        }
+    }
+
+    /// Every open session at `at`, with its idle time and liveness (O3).
+    pub fn sessions(&mut self, org: OrgId, at: Instant) -> Result<Vec<SessionStatus>> {
+        match self {
+            Instance::Component(sb) => {
+                let r = resource(org.0)?;
+                sb.call("asking for sessions", |s, b| b.turnstile_policy_engine().org().call_sessions(s, r, at))
+            }
+            Instance::Native(n) => bridge(&n.org(org)?.sessions(at)),
         }
     }
 

@@ -1,6 +1,6 @@
 //! The administrator's licence files (rules C1–C5): read, imported and
-//! loaded into the policy a page at a time, as `turnstile check` and
-//! `turnstile what-if` use them.
+//! loaded into the policy a page at a time, as `turnstile check`,
+//! `turnstile import`, `turnstile export` and `turnstile what-if` use them.
 //!
 //! The files are read natively by the rules crate's own reader
 //! (`turnstile_policy::listing`, the same code on every host); the
@@ -145,6 +145,55 @@ impl Check {
 /// is refused). A `users` listing with errors, or an organisation that is
 /// itself inconsistent, can't be used: an input error.
 pub fn check(instance: &mut Instance, file: &Path, org: Option<(&Settings, &str)>, users: Option<&Path>) -> Result<Check> {
+    check_keeping(instance, file, org, users).map(|(check, _)| check)
+}
+
+/// What an import found, and the users listing after it.
+pub struct Import {
+    pub check: Check,
+    /// The users listing with the file imported, when it can be (C5); `None`
+    /// when the check found errors.
+    pub listing: Option<Listing>,
+}
+
+/// Imports `file` onto the users listing `users` (C5): every check of
+/// [`check`] first, under `org` when given; the listing after the import
+/// only when nothing is wrong. Nothing is written here.
+pub fn import(instance: &mut Instance, file: &Path, org: Option<(&Settings, &str)>, users: &Path) -> Result<Import> {
+    let (check, listing) = check_keeping(instance, file, org, Some(users))?;
+    let listing = listing.filter(|_| check.importable());
+    Ok(Import { check, listing })
+}
+
+/// Writes `listing`'s users to `out` a page at a time, as a users listing
+/// (`as_listing`) or as the licence import/export file (C4, C5).
+pub fn write(listing: &Listing, as_listing: bool, out: &mut dyn std::io::Write, name: &str) -> Result<()> {
+    let rows = listing.rows() as u32;
+    let mut first = 0;
+    loop {
+        let page = listing.population(first, PAGE);
+        let header = first == 0;
+        let text = if as_listing {
+            turnstile_policy::listing::write_listing(&page, header)
+        } else {
+            turnstile_policy::listing::write_licenses(&page, header)
+        };
+        out.write_all(text.as_bytes()).map_err(|e| Error::output(name, e))?;
+        first = first.saturating_add(PAGE);
+        if first >= rows {
+            return Ok(());
+        }
+    }
+}
+
+/// [`check`], keeping the population it checked (the listing with the file
+/// imported, or the file's own rows).
+fn check_keeping(
+    instance: &mut Instance,
+    file: &Path,
+    org: Option<(&Settings, &str)>,
+    users: Option<&Path>,
+) -> Result<(Check, Option<Listing>)> {
     // The two files are read at the same time.
     let (onto, read) = std::thread::scope(|s| {
         let onto = users.map(|path| s.spawn(move || read_clean(path, "the --users listing")));
@@ -176,7 +225,7 @@ pub fn check(instance: &mut Instance, file: &Path, org: Option<(&Settings, &str)
     };
     if !errors.is_empty() {
         check.errors = errors;
-        return Ok(check);
+        return Ok((check, None));
     }
     let (settings, org_source) = match org {
         Some((settings, name)) => (settings.clone(), name),
@@ -193,7 +242,7 @@ pub fn check(instance: &mut Instance, file: &Path, org: Option<(&Settings, &str)
             let usage = instance.usage(org, 0)?;
             let assigned = |l: LicenseType| usage.licenses.iter().find(|u| u.license == l).map_or(0, |u| u.assigned);
             check.assigned = (assigned(LicenseType::Standard), assigned(LicenseType::Inspections));
-            Ok(check)
+            Ok((check, Some(population)))
         }
         Err(e) if e.kind() != crate::ErrorKind::Input => Err(e),
         Err(e) => {
@@ -205,7 +254,7 @@ pub fn check(instance: &mut Instance, file: &Path, org: Option<(&Settings, &str)
                 return Err(Error::diagnostics(own).context(format!("{org_source} can't be used")));
             }
             check.errors = rows;
-            Ok(check)
+            Ok((check, None))
         }
     }
 }

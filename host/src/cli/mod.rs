@@ -11,15 +11,19 @@ use turnstile::{Error, ErrorKind, Evaluator, Limits, Options, Policy, Result};
 
 mod check;
 mod component;
+mod export;
+mod import;
 mod output;
 mod progress;
 mod run;
+mod status;
 mod what_if;
 
 pub const EXIT_CODES: &str = "\
 Exit status:
   0  done (denials are decisions, not failures)
-  1  `check`: the licence file can't be imported (every error printed)
+  1  `check`, `import`: the licence file can't be imported (every error printed,
+     nothing written); `export`: the users listing has errors
   2  an input can't be used (a scenario, a file, a flag or a policy component,
      with a message naming the place: FILE:LINE:COLUMN and a JSON path), or an
      output can't be written
@@ -40,7 +44,10 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Run(run::Args),
+    Status(status::Args),
     Check(check::Args),
+    Import(import::Args),
+    Export(export::Args),
     WhatIf(what_if::Args),
     Component(component::Args),
 }
@@ -105,7 +112,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Status(args) => status::status(args),
         Command::Check(args) => check::check(args),
+        Command::Import(args) => import::import(args),
+        Command::Export(args) => export::export(args),
         Command::WhatIf(args) => what_if::what_if(args),
         Command::Component(args) => component::component(args),
     };
