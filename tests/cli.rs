@@ -179,6 +179,14 @@ fn help_documents_exit_codes_with_an_example() {
     assert!(help.contains("turnstile run examples/licensing.json"), "{help}");
     let out = turnstile(&["--help"], None);
     assert!(text(&out.stdout).contains("Exit status"));
+    for (command, example) in [
+        ("export", "turnstile export examples/users.csv"),
+        ("import", "turnstile import licenses.csv --users examples/users.csv --org examples/org.json"),
+        ("status", "turnstile status examples/accounts.json"),
+    ] {
+        let help = text(&turnstile(&[command, "--help"], None).stdout);
+        assert!(help.contains("Exit status") && help.contains(example), "{command}: {help}");
+    }
 }
 
 #[test]
@@ -204,4 +212,90 @@ fn an_organisations_own_plans_may_not_share_a_name() {
     let scenario = r#"{"org": {"plans": [{"name": "gold", "feature_sets": ["calls"]},
                                         {"name": "gold", "feature_sets": ["sms"]}]}}"#;
     refused(scenario, "org.plans[4].name: duplicate plan `gold`");
+}
+
+const STATUS: &str = r#"{
+  "org": { "licenses": { "standard": 2, "inspections": 1, "external": true }, "max_active_users": 3 },
+  "users": [
+    { "id": "a", "standard": "assigned" },
+    { "id": "b", "temporary_since": "2026-11-20T10:00:00Z" },
+    { "id": "c", "temporary_since": "2026-11-01T10:00:00Z" },
+    { "id": "d", "account": "inactive" }
+  ],
+  "events": [
+    { "at": "2026-11-22T10:00:00Z", "kind": "login", "user": "a" },
+    { "at": "2026-11-22T10:05:00Z", "kind": "login", "user": "b" },
+    { "at": "2026-11-22T10:20:00Z", "kind": "activity", "user": "b", "tab_open": false }
+  ]
+}"#;
+
+#[test]
+fn status_reports_usage_and_sessions_after_the_events() {
+    // Worked out from rules.md: b's temporary licence (from 20 Nov) runs until
+    // 4 Dec, c's ended on 15 Nov; a, b and c are active; at 10:35 a's session
+    // has been idle 35 minutes (not live, S3), b's 15 (live).
+    let expected = concat!(
+        r#"{"at":"2026-11-22T10:35:00Z","licenses":[{"license":"standard","purchased":2,"assigned":1,"free":1},"#,
+        r#"{"license":"inspections","purchased":1,"assigned":0,"free":1}],"external":true,"pending":1,"expired":1,"#,
+        r#""active_accounts":3,"max_active_users":3,"live_sessions":1,"sessions":["#,
+        r#"{"user":"a","login_at":"2026-11-22T10:00:00Z","last_activity":"2026-11-22T10:00:00Z","tab_open":true,"idle_seconds":2100,"live":false},"#,
+        r#"{"user":"b","login_at":"2026-11-22T10:05:00Z","last_activity":"2026-11-22T10:20:00Z","tab_open":false,"idle_seconds":900,"live":true}]}"#,
+        "\n"
+    );
+    for extra in [&[][..], &["--native"][..]] {
+        let mut args = vec!["status", "-", "--at", "2026-11-22T10:35:00Z", "--format", "json"];
+        args.extend_from_slice(extra);
+        let out = turnstile(&args, Some(STATUS));
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), expected, "{extra:?}");
+    }
+    // Without --at: the last event's instant, when both sessions are live.
+    let out = turnstile(&["status", "-"], Some(STATUS));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(table.starts_with("Status of <stdin> after 3 events, at 2026-11-22T10:20:00Z\n"), "{table}");
+    for line in [
+        "standard             2         1         1",
+        "inspections          1         0         1",
+        "external           yes",
+        "pending users (temporary licence running): 1",
+        "active accounts:                           3 of 3",
+        "2 open sessions, 2 live:",
+        "  a     2026-11-22T10:00:00Z  2026-11-22T10:00:00Z    20 min 0 s  open    yes",
+        "  b     2026-11-22T10:05:00Z  2026-11-22T10:20:00Z           0 s  closed  yes",
+    ] {
+        assert!(table.lines().any(|l| l == line), "`{line}` not in:\n{table}");
+    }
+}
+
+#[test]
+fn status_refuses_what_it_cannot_use() {
+    let out = turnstile(&["status", "-", "--at", "soon"], Some(STATUS));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--at"), "{}", text(&out.stderr));
+    let no_events = r#"{ "users": [ { "id": "a" } ] }"#;
+    let out = turnstile(&["status", "-"], Some(no_events));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("has no events"), "{}", text(&out.stderr));
+    let out = turnstile(&["status", "-", "--at", "2026-11-22T10:00:00Z"], Some(no_events));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("no open sessions"));
+    let out = turnstile(&["status", "-"], Some(r#"{ "users": [ { "id": "a" } ], "events": [ { "at": "2026-11-22T10:00:00Z", "kind": "sync", "user": "b" } ] }"#));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("events[0].user"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_deleted_user_holding_a_licence_or_a_session_does_not_load() {
+    let stderr = refused(
+        r#"{ "org": { "licenses": { "standard": 1 } },
+             "users": [ { "id": "holder", "account": "deleted", "standard": "assigned" }, { "id": "gone", "account": "deleted" } ],
+             "sessions": [ { "user": "gone", "login_at": "2026-11-22T10:00:00Z", "last_activity": "2026-11-22T10:00:00Z", "tab_open": true } ] }"#,
+        "users[0]",
+    );
+    assert!(stderr.contains("users[0]: a deleted user holds a licence"), "{stderr}");
+    assert!(stderr.contains("sessions[0]: user `gone` is deleted: a deleted account has no session (A6)"), "{stderr}");
+    let stderr = refused(r#"{ "org": { "temporary_days": 0, "idle_logout_minutes": 1441 } }"#, "org.temporary_days");
+    assert!(stderr.contains("org.idle_logout_minutes: 1441 is out of range: 1 to 1440 minutes"), "{stderr}");
+    refused(r#"{ "users": [ { "id": "a", "last_sync": "1969-12-31T23:59:59Z" } ] }"#, "users[0].last_sync");
 }

@@ -1,6 +1,7 @@
-//! Licence CSV files (rules C1–C4) and `turnstile check` / `turnstile
-//! what-if`: each C rule, the all-or-nothing import, an export→import round
-//! trip, and a what-if whose changes are worked out by hand from rules.md.
+//! Licence CSV files (rules C1–C5) and `turnstile check` / `import` /
+//! `export` / `what-if`: each C rule, the all-or-nothing import, an
+//! export→import round trip through the commands on the seed's sample file,
+//! and a what-if whose changes are worked out by hand from rules.md.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -484,6 +485,189 @@ fn c4_export_then_import_gives_back_the_same_licences() {
     // Pages join up: the header once, then every user.
     let paged: String = (0..original.len() as u32).step_by(4).map(|first| listing::write_listing(&state.users().population(first, 4), first == 0)).collect();
     assert_eq!(paged, listed);
+}
+
+// ------------------------------------------------------------------ C5
+
+/// A directory of its own for one test's files, removed when dropped.
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Dir {
+        let dir = std::env::temp_dir().join(format!("turnstile-c5-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Dir(dir)
+    }
+
+    fn file(&self, name: &str, content: &[u8]) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, content).unwrap();
+        path.to_str().unwrap().to_string()
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).to_str().unwrap().to_string()
+    }
+
+    /// The names of the files in the directory, sorted.
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> =
+            std::fs::read_dir(&self.0).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Each user's id and licence in a file, as read by the listing reader.
+fn licences_in(path: &str) -> Vec<(String, Option<LicenseType>)> {
+    let read = read(&std::fs::read(path).unwrap(), path);
+    assert!(read.ok(), "{path}: {:?}", read.errors);
+    held(&users(&read))
+}
+
+#[test]
+fn c5_export_then_import_on_the_seed_sample_gives_back_the_same_licences() {
+    let dir = Dir::new("round-trip");
+    // The seed's sample, with the trailing blank line spreadsheets leave, is the listing.
+    let users_csv = dir.file("users.csv", format!("{SEED_SAMPLE}\n").as_bytes());
+    let original = licences_in(&users_csv);
+    assert_eq!(
+        original.iter().map(|(_, l)| *l).collect::<Vec<_>>(),
+        [Some(LicenseType::Inspections), Some(LicenseType::Standard), Some(LicenseType::Inspections)],
+        "Ralf's two `Assigned` are Inspections (C2)"
+    );
+
+    // Export to standard output and to a file: the same bytes, the seed's format.
+    let out = turnstile(&["export", &users_csv]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let exported = text(&out.stdout);
+    assert_eq!(
+        exported,
+        concat!(
+            "\"Id\",\"Full Name\",\"Email\",\"Standard\",\"Inspections\"\n",
+            "\"1a75199f-a48b-40d4-b9bc-2ea05faa8197\",\"Matt Ford\",\"someone51@example.com\",\"\",\"Assigned\"\n",
+            "\"10ac88c8-2226-4a98-ae0c-b7f57df0c4d3\",\"Pete Porter\",\"someone57@example.com\",\"Assigned\",\"\"\n",
+            "\"1ac99e8f-824b-4b51-84ef-7ff55a555079\",\"Ralf Harper\",\"someone54@example.com\",\"\",\"Assigned\"\n",
+        )
+    );
+    assert!(text(&out.stderr).contains("warning: trailing blank line ignored"), "{}", text(&out.stderr));
+    let licenses_csv = dir.path("licenses.csv");
+    let out = turnstile(&["export", &users_csv, "--out", &licenses_csv]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&licenses_csv).unwrap(), exported);
+    assert!(text(&out.stdout).contains("3 users exported; 1 standard and 2 inspections licences assigned"), "{}", text(&out.stdout));
+
+    // Take every licence away (an import of empty cells), then import the export back.
+    let empty = dir.file(
+        "empty.csv",
+        format!("{HEADER}\"1a75199f-a48b-40d4-b9bc-2ea05faa8197\",\"\",\"\",\"\",\"\"\n\"10ac88c8-2226-4a98-ae0c-b7f57df0c4d3\",\"\",\"\",\"\",\"\"\n\"1ac99e8f-824b-4b51-84ef-7ff55a555079\",\"\",\"\",\"\",\"\"\n").as_bytes(),
+    );
+    let out = turnstile(&["import", &empty, "--users", &users_csv]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(licences_in(&users_csv).iter().all(|(_, l)| l.is_none()), "every licence taken away");
+    let org = dir.file("org.json", br#"{ "licenses": { "standard": 1, "inspections": 2 } }"#);
+    let out = turnstile(&["import", &licenses_csv, "--users", &users_csv, "--org", &org]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!("{licenses_csv}: 3 rows imported into {users_csv}; 1 standard and 2 inspections licences assigned\n")
+    );
+    assert_eq!(licences_in(&users_csv), original, "C4: the export imports back to the same licences");
+    // The listing written is a users listing `check` accepts without a warning.
+    let out = turnstile(&["check", &users_csv, "--org", &org]);
+    assert_eq!((out.status.code(), text(&out.stderr).contains("warning")), (Some(0), false), "{}", text(&out.stderr));
+    assert_eq!(dir.names(), ["empty.csv", "licenses.csv", "org.json", "users.csv"], "no file left behind");
+}
+
+#[test]
+fn c5_a_refused_import_leaves_the_listing_byte_for_byte_untouched() {
+    let dir = Dir::new("refused");
+    let listing = example("examples/users.csv");
+    let users_csv = dir.file("users.csv", &listing);
+    let org = dir.file("org.json", &example("examples/org.json"));
+    // Anna and Bob get Standard: 5 holders of the 3 purchased.
+    let more = dir.file(
+        "more.csv",
+        format!("{HEADER}\"3f1c2b7a-5d44-4e0b-9a61-0c8e2f7d9b10\",\"Anna Nowak\",\"\",\"Assigned\",\"\"\n\"7b9e4d21-0a3c-4f5e-8d17-6e2c1a9f3b42\",\"Bob Ziel\",\"\",\"Assigned\",\"\"\n").as_bytes(),
+    );
+    let out_csv = dir.path("after.csv");
+    for extra in [&[][..], &["--out", out_csv.as_str()][..]] {
+        let mut args = vec!["import", more.as_str(), "--users", users_csv.as_str(), "--org", org.as_str()];
+        args.extend_from_slice(extra);
+        let out = turnstile(&args);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert_eq!(
+            text(&out.stderr),
+            format!("{more}:2:56: 5 standard licences assigned but 3 purchased (2 over)\n{more}: 1 error; nothing imported, {users_csv} unchanged\n"),
+            "the column is the character column of Anna's Standard cell"
+        );
+        assert_eq!(out.stdout, b"");
+        assert_eq!(std::fs::read(&users_csv).unwrap(), listing, "byte for byte untouched");
+    }
+    // An unknown Id and a bad --org are refused the same way; a bad --org is exit 2.
+    let unknown = dir.file("unknown.csv", format!("{HEADER}\"nobody\",\"N\",\"\",\"Assigned\",\"\"\n").as_bytes());
+    let out = turnstile(&["import", &unknown, "--users", &users_csv]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let bad_org = dir.file("bad-org.json", br#"{ "licenses": { "standard": "many" } }"#);
+    let out = turnstile(&["import", &more, "--users", &users_csv, "--org", &bad_org]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read(&users_csv).unwrap(), listing);
+    assert_eq!(dir.names(), ["bad-org.json", "more.csv", "org.json", "unknown.csv", "users.csv"], "nothing written, no stray file");
+}
+
+#[test]
+fn c5_import_writes_only_the_named_users_changes_to_out() {
+    let dir = Dir::new("out");
+    let listing = example("examples/users.csv");
+    let users_csv = dir.file("users.csv", &listing);
+    let org = dir.file("org.json", &example("examples/org.json"));
+    // Ralf's Standard goes to Anna; Sam's red selectors stay red under empty cells.
+    let file = dir.file(
+        "swap.csv",
+        format!("{HEADER}\"1ac99e8f-824b-4b51-84ef-7ff55a555079\",\"Ralf Harper\",\"\",\"\",\"\"\n\"3f1c2b7a-5d44-4e0b-9a61-0c8e2f7d9b10\",\"Anna Nowak\",\"\",\"Assigned\",\"\"\n\"2e7d5c49-8f1b-4a3e-9c62-4b0a8e1d7f74\",\"Sam Block\",\"\",\"\",\"\"\n").as_bytes(),
+    );
+    let after = dir.path("after.csv");
+    let out = turnstile(&["import", &file, "--users", &users_csv, "--org", &org, "--out", &after]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read(&users_csv).unwrap(), listing, "--out leaves --users as it was");
+    let before = users(&read(&listing, "users.csv"));
+    let now = users(&read(&std::fs::read(&after).unwrap(), "after.csv"));
+    let changed: Vec<(&str, Selector, Selector)> = before
+        .iter()
+        .zip(&now)
+        .filter(|(b, n)| (b.standard, b.inspections) != (n.standard, n.inspections))
+        .map(|(_, n)| (n.name.as_str(), n.standard, n.inspections))
+        .collect();
+    assert_eq!(
+        changed,
+        [("Anna Nowak", Selector::Assigned, Selector::Unassigned), ("Ralf Harper", Selector::Unassigned, Selector::Unassigned)]
+    );
+    let sam = now.iter().find(|u| u.name == "Sam Block").unwrap();
+    assert_eq!((sam.standard, sam.inspections), (Selector::Disabled, Selector::Disabled), "an empty cell never unblocks");
+    // The other columns are kept.
+    let bob = |users: &[User]| users.iter().find(|u| u.name == "Bob Ziel").map(|u| (u.last_sync, u.temporary_since)).unwrap();
+    assert_eq!(bob(&now), bob(&before));
+}
+
+#[test]
+fn c5_export_of_a_broken_listing_writes_nothing() {
+    let dir = Dir::new("broken");
+    let broken = dir.file("users.csv", format!("{HEADER}\"a\",\"A\",\"\",\"assigned\",\"\"\n").as_bytes());
+    let out_csv = dir.path("out.csv");
+    let out = turnstile(&["export", &broken, "--out", &out_csv]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).starts_with(&format!("{broken}:2:")), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).ends_with("1 error; nothing exported\n"), "{}", text(&out.stderr));
+    assert_eq!(dir.names(), ["users.csv"], "no output file");
+    let out = turnstile(&["export", &dir.path("missing.csv")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
 
 // ------------------------------------------------------------------ what-if
