@@ -39,6 +39,23 @@ test('decide then apply is step; bad effects are refused whole; snapshots reload
   assert.deepEqual(a.snapshot(), before, 'all or nothing');
 });
 
+test('second-edition events and the sessions query, in jco\'s spellings', () => {
+  const org = engine.Org.load(state('ana', 'ben'));
+  org.step(sync('ana'));
+  const removed = org.step({ at: AT, kind: { tag: 'remove-mobile-user', val: 'ana' } });
+  assert.equal(removed.rule, 'L13');
+  assert.deepEqual(removed.effects.map((e) => e.tag), ['unassign', 'reset-mobile-user']);
+  const refused = org.decide({ at: AT, kind: { tag: 'set-settings', val: { temporaryDays: 0, maxActiveUsers: 1 } } });
+  assert.equal(refused.code, 'invalid-settings');
+  assert.equal(refused.violations.length, 2);
+  org.step({ at: AT, kind: { tag: 'login', val: 'ben' } });
+  const [session] = org.sessions(AT + 31n * 60n);
+  assert.equal(session.user, 'ben');
+  assert.equal(session.idleSeconds, 31 * 60, 'a duration is a number, only instants are BigInt');
+  assert.equal(session.live, false);
+  assert.equal(engine.info().rules, '2');
+});
+
 test('a refused state reads as the list of its problems', () => {
   const refused = state('ana', 'ana', 'ben');
   for (const user of refused.users) user.standard = 'assigned';

@@ -129,6 +129,26 @@ class Engine(unittest.TestCase):
                              [(LicenseType.STANDARD, 1), (LicenseType.INSPECTIONS, 0)])
             self.assertEqual([n.id for n in org.user_names([1, 0])], ["ben", "ana"])
 
+    def test_second_edition_events_and_the_sessions_query(self):
+        with self.engine.Org.load(self.state("ana", "ben")) as org:
+            org.step(self.sync("ana"))
+            # L13: the Mobile Users pane's delete frees the licence and starts the record over.
+            d = org.step(Event(at=AT, kind=EventKind.RemoveMobileUser("ana")))
+            self.assertEqual((d.allow, d.rule), (True, "L13"))
+            self.assertEqual([e.tag for e in d.effects], ["unassign", "reset_mobile_user"])
+            # O1: fewer seats than active accounts is refused, every problem listed.
+            change = tp.SettingsChange(trial=None, standard_licenses=None, inspections_licenses=None,
+                                       external_license=None, inspections_enabled=None, auto_assign=None,
+                                       auto_free=None, temporary_days=0, inactive_days=None, max_active_users=1,
+                                       idle_logout_minutes=None, home_country_code=None, billing_day=None)
+            d = org.decide(Event(at=AT, kind=EventKind.SetSettings(change)))
+            self.assertEqual((d.allow, d.code, len(d.violations)), (False, Code.INVALID_SETTINGS, 2))
+            org.step(Event(at=AT, kind=EventKind.Login("ben")))
+            [session] = org.sessions(AT + 31 * 60)
+            self.assertIsInstance(session, tp.SessionStatus)
+            self.assertEqual((session.user, session.idle_seconds, session.live), ("ben", 31 * 60, False))
+            self.assertEqual(self.engine.info().rules, "2")
+
     def test_wrong_values_name_their_path(self):
         with self.engine.Org.load(self.state()) as org:
             cases = [
