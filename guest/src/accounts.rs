@@ -1,4 +1,4 @@
-//! Users, passwords, groups and permissions (rules A1–A6, seed 003).
+//! Users, passwords, groups and permissions (rules A1–A8, seed 003).
 //!
 //! - A1 `set_password`: at least 8 characters, a lower-case letter, an
 //!   upper-case letter, a digit, one of `!@*$&`, and a matching confirmation;

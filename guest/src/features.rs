@@ -1,4 +1,4 @@
-//! Plans, per-user features, calls and SMS (rules F1–F6, seed 004).
+//! Plans, per-user features, calls, SMS and presentation (rules F1–F7, seed 004).
 //!
 //! Plans are data (`Settings::plans`: `basic`, `reach`, `record` by default,
 //! plus any an organisation defines); nothing here names a plan. What a user
