@@ -96,8 +96,9 @@ fn event(rng: &mut Rng, users: usize, at: i64) -> Event {
 }
 
 /// A partial settings change (O1), sometimes out of range or below what is held.
-fn settings_change(rng: &mut Rng) -> SettingsChange {
-    let mut c = SettingsChange {
+/// A settings change that changes nothing.
+fn no_change() -> SettingsChange {
+    SettingsChange {
         trial: None,
         standard_licenses: None,
         inspections_licenses: None,
@@ -111,7 +112,11 @@ fn settings_change(rng: &mut Rng) -> SettingsChange {
         idle_logout_minutes: None,
         home_country_code: None,
         billing_day: None,
-    };
+    }
+}
+
+fn settings_change(rng: &mut Rng) -> SettingsChange {
+    let mut c = no_change();
     match rng.below(8) {
         0 => c.standard_licenses = Some(rng.below(5) as u32),
         1 => c.inspections_licenses = Some(rng.below(4) as u32),
@@ -356,6 +361,9 @@ fn invariants_hold_after_every_step_of_many_scenarios() {
 #[test]
 fn every_event_kind_keeps_the_state_machine_honest() {
     let mut rng = Rng(0xacc0_u64 << 32 | 0x5ea7);
+    // How often each kind was allowed and refused: every kind must be both
+    // at least once, or the generator isn't exercising it.
+    let mut seen: std::collections::BTreeMap<&'static str, (u32, u32)> = std::collections::BTreeMap::new();
     for scenario in 0..300 {
         let state = whole_organisation(&mut rng);
         let users = state.users.len();
@@ -366,6 +374,8 @@ fn every_event_kind_keeps_the_state_machine_honest() {
             let event = any_event(&mut rng, users, &mut created, at);
             let before = org.snapshot();
             let decision = org.step(&event);
+            let counts = seen.entry(event.kind.name()).or_default();
+            if decision.allow { counts.0 += 1 } else { counts.1 += 1 }
             let context = format!("scenario {scenario} step {step} ({:?})", event.kind);
             assert!(decision.detail.as_deref().is_none_or(|d| !d.starts_with("internal")), "{context}: {decision:?}");
             assert_eq!(decision.allow, decision.code == Code::Ok, "{context}: allow and code disagree");
@@ -381,6 +391,12 @@ fn every_event_kind_keeps_the_state_machine_honest() {
                 assert_eq!(restored.decide(&probe), org.decide(&probe), "{context}: restored state decides differently");
             }
         }
+    }
+    for kind in [
+        "remove_mobile_user", "edit_user", "create_group", "edit_group", "set_settings", "sms", "create_user", "assign",
+    ] {
+        let (allowed, refused) = seen.get(kind).copied().unwrap_or_default();
+        assert!(allowed > 0 && refused > 0, "{kind}: {allowed} allowed, {refused} refused");
     }
 }
 
@@ -460,4 +476,42 @@ fn load_reports_every_problem() {
         .unwrap_err();
     let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
     assert_eq!(fields, ["settings.plan", "users[2].id", "users[2].permission_group", "users"]);
+}
+
+#[test]
+fn apply_refuses_what_the_second_edition_rules_out() {
+    use turnstile_policy::model::StateChange;
+    // A6: an account is not deleted while it still holds a licence.
+    let mut org = two_users(1);
+    org.apply(&[Effect::Assign(Assignment { user: "a".into(), license: LicenseType::Standard, at: START })]).unwrap();
+    let before = org.snapshot();
+    let delete = Effect::SetState(StateChange { user: "a".into(), state: AccountState::Deleted });
+    let problem = org.apply(&[delete.clone()]).unwrap_err();
+    assert!(problem.message.contains("still holds a licence"), "{}", problem.message);
+    assert_eq!(org.snapshot(), before);
+    // Freed first, the deletion applies; a deleted account can't be assigned one again.
+    org.apply(&[Effect::Unassign(LicenseChange { user: "a".into(), license: LicenseType::Standard }), delete]).unwrap();
+    let problem = org.apply(&[Effect::Assign(Assignment { user: "a".into(), license: LicenseType::Standard, at: START })]);
+    assert!(problem.unwrap_err().message.contains("deleted"));
+
+    // A8: groups whose parents would form a cycle are refused whole, the added group with them.
+    let group = |id: &str, parent: Option<&str>| Group {
+        id: id.into(),
+        kind: GroupKind::User,
+        name: None,
+        parent: parent.map(Into::into),
+        permissions: vec![],
+    };
+    let before = org.snapshot();
+    let problem = org
+        .apply(&[Effect::AddGroup(group("x", None)), Effect::AddGroup(group("y", Some("x"))), Effect::UpdateGroup(group("x", Some("y")))])
+        .unwrap_err();
+    assert_eq!(problem.field, "effects[2]");
+    assert!(problem.message.contains("cycle"), "{}", problem.message);
+    assert_eq!(org.snapshot(), before, "the two added groups are gone too");
+
+    // O1: settings that leave fewer licences than are held are refused.
+    org.apply(&[Effect::Assign(Assignment { user: "b".into(), license: LicenseType::Standard, at: START })]).unwrap();
+    let change = SettingsChange { standard_licenses: Some(0), ..no_change() };
+    assert!(org.apply(&[Effect::SetSettings(change)]).unwrap_err().message.contains("1 over"));
 }
