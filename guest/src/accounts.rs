@@ -137,7 +137,10 @@ pub fn user_problems(state: &State, user: &User) -> Vec<String> {
     if user.standard == Selector::Assigned && user.inspections == Selector::Assigned {
         problems.push("a user holds one licence type at most (Inspections includes Standard)".to_string());
     } else if let Some(license) = user.held_license() {
-        if state.free(license) == 0 {
+        if user.external {
+            // L10: only the organisation's External licence serves external users.
+            problems.push(format!("an external user holds no {} licence: the External licence serves them", license.name()));
+        } else if state.free(license) == 0 {
             problems.push(format!("no free {} licence to assign", license.name()));
         }
     }
@@ -873,6 +876,11 @@ mod tests {
         let licensed = User { standard: Selector::Assigned, ..person("new", "agents", &[POSITION_GROUP], "103") };
         let d = create_user(&s, u(&s, "boss"), &licensed, None, at(NOW));
         assert_eq!(d.violations, vec!["no free standard licence to assign"]);
+        let external = User { external: true, ..licensed.clone() };
+        assert_eq!(
+            create_user(&s, u(&s, "boss"), &external, None, at(NOW)).violations,
+            vec!["an external user holds no standard licence: the External licence serves them"]
+        );
         let nopass = User { has_password: false, ..person("new", "agents", &[POSITION_GROUP], "103") };
         assert_eq!(create_user(&s, u(&s, "boss"), &nopass, None, at(NOW)).code, Code::PasswordRequired);
         let inactive = User { account: AccountState::Inactive, ..nopass };
