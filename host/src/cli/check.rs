@@ -9,7 +9,7 @@ use turnstile::{Evaluator, Result, files, licenses};
 use super::PolicyArgs;
 use super::output::Stdout;
 
-/// Check a licence CSV file (rules C1-C4) before importing it.
+/// Check a licence CSV file (rules C1-C4) before importing it (turnstile import does it, then writes).
 #[derive(clap::Args)]
 #[command(after_help = "\
 Examples:
