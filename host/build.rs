@@ -7,11 +7,11 @@
 //!    imports nothing, so the component imports nothing either.
 //! 3. Writes `$OUT_DIR/turnstile.wasm`, which `src/policy.rs` embeds.
 //!
-//! Then the same again with the guest's `files` feature: the licence files
-//! component (`wit/files.wit`, the CSV reader for the web page), written to
-//! `$OUT_DIR/turnstile-files.wasm` and embedded by `src/licenses.rs`. The
-//! feature swaps the policy's exports for the reader's, so neither
-//! component carries the other's code.
+//! Then the same again with the guest's `formats` feature: the formats
+//! component (`wit/formats.wit`: the scenario and CSV readers and writers),
+//! written to `$OUT_DIR/turnstile-formats.wasm` and embedded by
+//! `src/policy.rs`. The feature swaps the engine's exports for the
+//! formats', so neither component carries the other's code.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -43,7 +43,7 @@ fn build() -> Result<()> {
     // beside the outer profiles, so debug and release builds share it.
     let guest_target = out_dir.ancestors().nth(4).unwrap_or(&out_dir).join("turnstile-guest");
     component(&root, &guest_target, &out_dir, None, "turnstile")?;
-    component(&root, &guest_target, &out_dir, Some("files"), "turnstile-files")
+    component(&root, &guest_target, &out_dir, Some("formats"), "turnstile-formats")
 }
 
 /// Builds the guest (with `feature`, if any) and writes its component to

@@ -1,5 +1,5 @@
-//! The component's exports: the `engine` and `scenario` interfaces over the
-//! crate's modules (licence files, `listing`, are read natively by hosts).
+//! The policy component's exports: the `engine` interface over the crate's
+//! modules (the formats component, `formats`, reads and writes the files).
 //!
 //! Compiled only for wasm32. Resource methods take `&self`, so state sits
 //! in a `RefCell`; the component is single-threaded.
@@ -8,9 +8,9 @@ use std::cell::RefCell;
 
 use crate::engine::Outcome;
 use crate::exports::turnstile::policy::engine::{self, Guest as EngineGuest, GuestLoader, GuestOrg};
-use crate::exports::turnstile::policy::scenario::Guest as ScenarioGuest;
+use crate::exports::turnstile::policy::types;
 use crate::model::{
-    Channel, Decision, Diagnostic, Effect, Event, Group, Instant, OrgState, PolicyInfo, Population, Problem, Scenario,
+    Channel, Decision, Effect, Event, Group, Instant, OrgState, PolicyInfo, Population, Problem,
     Session, Settings, User, UserName,
 };
 
@@ -21,7 +21,7 @@ struct OrgResource(RefCell<crate::Org>);
 struct LoaderResource(RefCell<Option<crate::state::Loader>>);
 
 /// A batch's outcomes as the contract spells them: rules named once.
-fn outcomes(batch: impl IntoIterator<Item = Outcome>) -> engine::Outcomes {
+fn outcomes(batch: impl IntoIterator<Item = Outcome>) -> types::Outcomes {
     let mut rules: Vec<&'static str> = Vec::new();
     let items = batch
         .into_iter()
@@ -33,10 +33,10 @@ fn outcomes(batch: impl IntoIterator<Item = Outcome>) -> engine::Outcomes {
                     rules.len() - 1
                 }
             };
-            engine::Outcome { allow: o.allow, code: o.code, rule: rule as u16, license: o.license }
+            types::Outcome { allow: o.allow, code: o.code, rule: rule as u16, license: o.license }
         })
         .collect();
-    engine::Outcomes { rules: rules.into_iter().map(str::to_string).collect(), items }
+    types::Outcomes { rules: rules.into_iter().map(str::to_string).collect(), items }
 }
 
 fn org_handle(org: crate::Org) -> engine::Org {
@@ -81,12 +81,12 @@ impl GuestOrg for OrgResource {
         self.0.borrow().snapshot()
     }
 
-    fn step_batch(&self, events: Vec<Event>) -> engine::Outcomes {
+    fn step_batch(&self, events: Vec<Event>) -> types::Outcomes {
         let mut org = self.0.borrow_mut();
         outcomes(events.iter().map(|e| org.step_outcome(e)))
     }
 
-    fn sync_users(&self, at: Instant, channel: Channel, first: u32, count: u32) -> engine::Outcomes {
+    fn sync_users(&self, at: Instant, channel: Channel, first: u32, count: u32) -> types::Outcomes {
         outcomes(self.0.borrow_mut().sync_users(at, channel, first, count))
     }
 
@@ -102,11 +102,11 @@ impl GuestOrg for OrgResource {
         self.0.borrow().user_names(&positions)
     }
 
-    fn usage(&self, at: Instant) -> engine::Usage {
+    fn usage(&self, at: Instant) -> types::Usage {
         self.0.borrow().usage(at)
     }
 
-    fn sessions(&self, at: Instant) -> Vec<engine::SessionStatus> {
+    fn sessions(&self, at: Instant) -> Vec<types::SessionStatus> {
         self.0.borrow().sessions(at)
     }
 }
@@ -155,26 +155,5 @@ impl GuestLoader for LoaderResource {
     }
 }
 
-impl ScenarioGuest for Component {
-    fn parse(text: String, source: String) -> Result<Scenario, Vec<Diagnostic>> {
-        crate::scenario::parse(&text, &source)
-    }
-
-    fn parse_org(text: String, source: String, sets: Vec<String>) -> Result<Settings, Diagnostic> {
-        crate::scenario::parse_org(&text, &source, &sets)
-    }
-
-    fn render_decision(index: u32, event: Event, decision: Decision) -> String {
-        crate::scenario::render_decision(index, &event, &decision)
-    }
-
-    fn render_state(state: OrgState) -> String {
-        crate::scenario::render_state(&state)
-    }
-
-    fn render_diagnostic(diagnostic: Diagnostic) -> String {
-        crate::scenario::diagnostic_line(&diagnostic)
-    }
-}
 
 crate::export!(Component with_types_in crate);

@@ -14,33 +14,41 @@
 //! ([`engine`]). Compiled for `wasm32-unknown-unknown` the crate is the core
 //! module of the component (see `component`); compiled natively it is the
 //! same rules, for tests, benchmarks and the host's native mode. With the
-//! `files` feature the wasm build is instead the small licence files
-//! component (`files`: the CSV reader of [`listing`], for the web page).
+//! `formats` feature the wasm build is instead the formats component: the
+//! scenario reader and writer of [`scenario`] and the CSV reader of
+//! [`listing`], for every host (`wit/formats.wit`).
 
-#[cfg(not(any(feature = "serde", feature = "files")))]
+// One family of types for every build: the `types` interface, generated
+// from the world of the build. Natively, every interface (world `all`), for
+// the host, tests and benchmarks; in wasm, the component being built: the
+// policy (`policy`: types and engine) or, with the `formats` feature, the
+// formats component (`formats`: types, scenario and listing).
+#[cfg(all(not(target_arch = "wasm32"), not(feature = "serde")))]
 wit_bindgen::generate!({
     path: "../wit",
-    world: "policy",
+    world: "all",
     additional_derives: [PartialEq, Eq],
 });
 
-// The licence files component uses the policy's types but exports none of
-// its functions: with `pub_export_macro` the policy world's description
-// goes into the module only where `export!` is called (never, here), so
-// the component is not encoded as a policy missing its exports.
-#[cfg(all(feature = "files", not(feature = "serde")))]
+#[cfg(all(not(target_arch = "wasm32"), feature = "serde"))]
 wit_bindgen::generate!({
     path: "../wit",
-    world: "policy",
-    additional_derives: [PartialEq, Eq],
-    pub_export_macro: true,
-});
-
-#[cfg(feature = "serde")]
-wit_bindgen::generate!({
-    path: "../wit",
-    world: "policy",
+    world: "all",
     additional_derives: [PartialEq, Eq, serde::Serialize, serde::Deserialize],
+});
+
+#[cfg(all(target_arch = "wasm32", not(feature = "formats")))]
+wit_bindgen::generate!({
+    path: "../wit",
+    world: "policy",
+    additional_derives: [PartialEq, Eq],
+});
+
+#[cfg(all(target_arch = "wasm32", feature = "formats"))]
+wit_bindgen::generate!({
+    path: "../wit",
+    world: "formats",
+    additional_derives: [PartialEq, Eq],
 });
 
 pub mod accounts;
@@ -60,12 +68,12 @@ pub mod seats;
 pub mod state;
 pub mod users;
 
-// The policy component's exports; a build with the `files` feature is the
-// licence files component instead (`files`, wit/files.wit), without them.
-#[cfg(all(target_arch = "wasm32", not(feature = "files")))]
+// The policy component's exports; a build with the `formats` feature is the
+// formats component instead (wit/formats.wit), without them.
+#[cfg(all(target_arch = "wasm32", not(feature = "formats")))]
 mod component;
-#[cfg(all(target_arch = "wasm32", feature = "files"))]
-mod files;
+#[cfg(all(target_arch = "wasm32", feature = "formats"))]
+mod formats;
 
 pub use engine::{Org, Outcome};
 

@@ -1,18 +1,17 @@
-//! The contract's types, as generated from `wit/policy.wit`, and their defaults.
+//! The contract's types (the `types` interface of `wit/policy.wit`) and their defaults.
 //!
 //! The defaults are the ones of `rules.md`; where rules.md names none, the
 //! choice is written down in the README ("Decisions where the spec is silent").
 
-pub use crate::exports::turnstile::policy::engine::{
+pub use crate::exports::turnstile::policy::types::{
     AccountState, ActivityAt, ActivityEvent, AppToggleEvent, AppToggles, Assignment, CallEvent,
     Channel, Code, CountryFilter, CreateGroupEvent, CreateUserEvent, Decision, Diagnostic, Direction, EditGroupEvent,
     EditUserEvent, EffectiveConfig, Effect, Event, EventKind, FeatureSet, Features, GrantedLicense, Group, GroupAction,
     GroupKind, Instant, LicenseChange, LicenseEvent, LicenseType, LicenseUsage, Licenses, OrgState, PasswordEvent, Plan,
     PolicyInfo, Population, Problem, SaveFeaturesEvent, Selector, Session, SessionStatus, Settings, SettingsChange,
     Severity, SmsEvent, StateChange, SyncEvent, Usage, User, UserAction, UserAppToggles, UserConfig, UserDetails,
-    UserFeatures, UserInstant, UserName,
+    UserFeatures, UserInstant, UserName, Scenario,
 };
-pub use crate::exports::turnstile::policy::scenario::Scenario;
 
 /// Seconds in a day and in a minute, for the day- and minute-valued settings.
 pub const DAY: Instant = 86_400;

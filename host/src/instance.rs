@@ -16,7 +16,7 @@ use crate::model::{
     Channel, Code, Decision, Diagnostic, Effect, Event, GrantedLicense, Instant, OrgState, Outcome, Outcomes,
     PolicyInfo, Population, Problem, Scenario, SessionStatus, Settings, Severity, Usage, UserName,
 };
-use crate::policy::{Policy, Sandbox};
+use crate::policy::{Policy, Sandbox, scenario};
 
 /// Where decisions are made: the component (the product) or the same rules
 /// linked natively (for comparison, tests and benchmarks).
@@ -30,7 +30,11 @@ impl Evaluator {
     /// A new instance: a store of its own for the component.
     pub fn instance(&self) -> Result<Instance> {
         Ok(match self {
-            Evaluator::Component(policy) => Instance::Component(Box::new(policy.instantiate()?)),
+            Evaluator::Component(policy) => Instance::Component(Box::new(Components {
+                engine: policy.instantiate()?,
+                formats: None,
+                policy: policy.clone(),
+            })),
             Evaluator::Native => Instance::Native(NativeInstance::default()),
         })
     }
@@ -38,8 +42,32 @@ impl Evaluator {
 
 /// One instance of the rules, holding organisations and listings.
 pub enum Instance {
-    Component(Box<Sandbox>),
+    Component(Box<Components>),
     Native(NativeInstance),
+}
+
+/// The policy component in a sandbox, and the formats component in one of
+/// its own once a scenario is read or written.
+pub struct Components {
+    policy: Policy,
+    engine: Sandbox,
+    formats: Option<Sandbox<scenario::Guest>>,
+}
+
+impl Components {
+    /// A call into the formats component (started on first use). A failed
+    /// call poisons only that component's store: the next call starts a new one.
+    fn formats<T>(
+        &mut self,
+        what: &str,
+        f: impl FnOnce(&mut wasmtime::Store<crate::policy::Host>, &scenario::Guest) -> wasmtime::Result<T>,
+    ) -> Result<T> {
+        let formats = match &mut self.formats {
+            Some(formats) => formats,
+            None => self.formats.insert(self.policy.instantiate_formats()?),
+        };
+        formats.call(what, f).inspect_err(|_| self.formats = None)
+    }
 }
 
 /// The natively linked rules' organisations and loaders, by handle.
@@ -190,7 +218,7 @@ pub fn problems(source: &str, problems: Vec<Problem>) -> Error {
 impl Instance {
     pub fn info(&mut self) -> Result<PolicyInfo> {
         match self {
-            Instance::Component(sb) => sb.call("asking for its version", |s, b| b.turnstile_policy_engine().call_info(s)),
+            Instance::Component(c) => c.engine.call("asking for its version", |s, e| e.call_info(s)),
             Instance::Native(_) => bridge(&turnstile_policy::info()),
         }
     }
@@ -200,8 +228,8 @@ impl Instance {
     /// Reads a scenario; a bad one is an input error with every problem placed.
     pub fn parse_scenario(&mut self, text: &str, source: &str) -> Result<Scenario> {
         let parsed = match self {
-            Instance::Component(sb) => {
-                sb.call(&format!("reading {source}"), |s, b| b.turnstile_policy_scenario().call_parse(s, text, source))?
+            Instance::Component(c) => {
+                c.formats(&format!("reading {source}"), |s, f| f.call_parse(s, text, source))?
             }
             Instance::Native(_) => match turnstile_policy::scenario::parse(text, source) {
                 Ok(scenario) => Ok(bridge(&scenario)?),
@@ -214,9 +242,7 @@ impl Instance {
     /// Reads an `org` object, then applies `sets` (`KEY=VALUE`).
     pub fn parse_org(&mut self, text: &str, source: &str, sets: &[String]) -> Result<Settings> {
         let parsed = match self {
-            Instance::Component(sb) => sb.call(&format!("reading {source}"), |s, b| {
-                b.turnstile_policy_scenario().call_parse_org(s, text, source, sets)
-            })?,
+            Instance::Component(c) => c.formats(&format!("reading {source}"), |s, f| f.call_parse_org(s, text, source, sets))?,
             Instance::Native(_) => match turnstile_policy::scenario::parse_org(text, source, sets) {
                 Ok(settings) => Ok(bridge(&settings)?),
                 Err(d) => Err(bridge(&d)?),
@@ -228,9 +254,7 @@ impl Instance {
     /// The JSON line `turnstile run` prints for event number `index`.
     pub fn render_decision(&mut self, index: u32, event: &Event, decision: &Decision) -> Result<String> {
         match self {
-            Instance::Component(sb) => sb.call(&format!("writing decision {index}"), |s, b| {
-                b.turnstile_policy_scenario().call_render_decision(s, index, event, decision)
-            }),
+            Instance::Component(c) => c.formats(&format!("writing decision {index}"), |s, f| f.call_render_decision(s, index, event, decision)),
             Instance::Native(_) => {
                 Ok(turnstile_policy::scenario::render_decision(index, &bridge(event)?, &bridge(decision)?))
             }
@@ -240,8 +264,8 @@ impl Instance {
     /// A state as a scenario without events.
     pub fn render_state(&mut self, state: &OrgState) -> Result<String> {
         match self {
-            Instance::Component(sb) => {
-                sb.call("writing the state", |s, b| b.turnstile_policy_scenario().call_render_state(s, state))
+            Instance::Component(c) => {
+                c.formats("writing the state", |s, f| f.call_render_state(s, state))
             }
             Instance::Native(_) => Ok(turnstile_policy::scenario::render_state(&bridge(state)?)),
         }
@@ -253,8 +277,9 @@ impl Instance {
     /// problem (fields as the engine names them, `source` as their file).
     pub fn load(&mut self, state: &OrgState, source: &str) -> Result<OrgId> {
         let loaded = match self {
-            Instance::Component(sb) => sb
-                .call(&format!("loading {source}"), |s, b| b.turnstile_policy_engine().org().call_load(s, state))?
+            Instance::Component(c) => c
+                .engine
+                .call(&format!("loading {source}"), |s, e| e.org().call_load(s, state))?
                 .map(|r| OrgId(Handle::Component(r))),
             Instance::Native(n) => match turnstile_policy::Org::load(bridge(state)?) {
                 Ok(org) => Ok(n.add_org(org)),
@@ -266,9 +291,9 @@ impl Instance {
 
     pub fn decide(&mut self, org: OrgId, event: &Event) -> Result<Decision> {
         match self {
-            Instance::Component(sb) => {
+            Instance::Component(c) => {
                 let r = resource(org.0)?;
-                sb.call("deciding", |s, b| b.turnstile_policy_engine().org().call_decide(s, r, event))
+                c.engine.call("deciding", |s, e| e.org().call_decide(s, r, event))
             }
             Instance::Native(n) => {
                 let event = bridge(event)?;
@@ -279,9 +304,9 @@ impl Instance {
 
     pub fn step(&mut self, org: OrgId, event: &Event) -> Result<Decision> {
         match self {
-            Instance::Component(sb) => {
+            Instance::Component(c) => {
                 let r = resource(org.0)?;
-                sb.call("deciding", |s, b| b.turnstile_policy_engine().org().call_step(s, r, event))
+                c.engine.call("deciding", |s, e| e.org().call_step(s, r, event))
             }
             Instance::Native(n) => {
                 let event = bridge(event)?;
@@ -293,9 +318,9 @@ impl Instance {
     /// Performs effects, all or nothing; `Ok(Err(problem))` when refused.
     pub fn apply(&mut self, org: OrgId, effects: &[Effect]) -> Result<std::result::Result<(), Problem>> {
         match self {
-            Instance::Component(sb) => {
+            Instance::Component(c) => {
                 let r = resource(org.0)?;
-                sb.call("applying effects", |s, b| b.turnstile_policy_engine().org().call_apply(s, r, effects))
+                c.engine.call("applying effects", |s, e| e.org().call_apply(s, r, effects))
             }
             Instance::Native(n) => {
                 let effects: Vec<turnstile_policy::model::Effect> = bridge(effects)?;
@@ -309,9 +334,9 @@ impl Instance {
 
     pub fn snapshot(&mut self, org: OrgId) -> Result<OrgState> {
         match self {
-            Instance::Component(sb) => {
+            Instance::Component(c) => {
                 let r = resource(org.0)?;
-                sb.call("taking a snapshot", |s, b| b.turnstile_policy_engine().org().call_snapshot(s, r))
+                c.engine.call("taking a snapshot", |s, e| e.org().call_snapshot(s, r))
             }
             Instance::Native(n) => bridge(&n.org(org)?.snapshot()),
         }
@@ -320,9 +345,9 @@ impl Instance {
     /// `step` each event, keeping only the outcomes.
     pub fn step_batch(&mut self, org: OrgId, events: &[Event]) -> Result<Outcomes> {
         match self {
-            Instance::Component(sb) => {
+            Instance::Component(c) => {
                 let r = resource(org.0)?;
-                sb.call("deciding a batch", |s, b| b.turnstile_policy_engine().org().call_step_batch(s, r, events))
+                c.engine.call("deciding a batch", |s, e| e.org().call_step_batch(s, r, events))
             }
             Instance::Native(n) => {
                 let events: Vec<turnstile_policy::model::Event> = bridge(events)?;
@@ -335,10 +360,10 @@ impl Instance {
     /// Users `first..first + count` sync once each at `at`, in order.
     pub fn sync_users(&mut self, org: OrgId, at: Instant, channel: Channel, first: u32, count: u32) -> Result<Outcomes> {
         match self {
-            Instance::Component(sb) => {
+            Instance::Component(c) => {
                 let r = resource(org.0)?;
-                sb.call(&format!("deciding the syncs of rows {} to {}", first + 1, first + count), |s, b| {
-                    b.turnstile_policy_engine().org().call_sync_users(s, r, at, channel, first, count)
+                c.engine.call(&format!("deciding the syncs of rows {} to {}", first + 1, first + count), |s, e| {
+                    e.org().call_sync_users(s, r, at, channel, first, count)
                 })
             }
             Instance::Native(n) => {
@@ -350,9 +375,9 @@ impl Instance {
 
     pub fn user_count(&mut self, org: OrgId) -> Result<u32> {
         match self {
-            Instance::Component(sb) => {
+            Instance::Component(c) => {
                 let r = resource(org.0)?;
-                sb.call("counting users", |s, b| b.turnstile_policy_engine().org().call_user_count(s, r))
+                c.engine.call("counting users", |s, e| e.org().call_user_count(s, r))
             }
             Instance::Native(n) => Ok(n.org(org)?.state().users().len() as u32),
         }
@@ -360,9 +385,9 @@ impl Instance {
 
     pub fn user_names(&mut self, org: OrgId, positions: &[u32]) -> Result<Vec<UserName>> {
         match self {
-            Instance::Component(sb) => {
+            Instance::Component(c) => {
                 let r = resource(org.0)?;
-                sb.call("reading user names", |s, b| b.turnstile_policy_engine().org().call_user_names(s, r, positions))
+                c.engine.call("reading user names", |s, e| e.org().call_user_names(s, r, positions))
             }
             Instance::Native(n) => bridge(&n.org(org)?.user_names(positions)),
         }
@@ -371,9 +396,9 @@ impl Instance {
     /// What the organisation uses at `at` (O2).
     pub fn usage(&mut self, org: OrgId, at: Instant) -> Result<Usage> {
         match self {
-            Instance::Component(sb) => {
+            Instance::Component(c) => {
                 let r = resource(org.0)?;
-                sb.call("asking for usage", |s, b| b.turnstile_policy_engine().org().call_usage(s, r, at))
+                c.engine.call("asking for usage", |s, e| e.org().call_usage(s, r, at))
             }
             Instance::Native(n) => bridge(&n.org(org)?.usage(at)),
         }
@@ -382,9 +407,9 @@ impl Instance {
     /// Every open session at `at`, with its idle time and liveness (O3).
     pub fn sessions(&mut self, org: OrgId, at: Instant) -> Result<Vec<SessionStatus>> {
         match self {
-            Instance::Component(sb) => {
+            Instance::Component(c) => {
                 let r = resource(org.0)?;
-                sb.call("asking for sessions", |s, b| b.turnstile_policy_engine().org().call_sessions(s, r, at))
+                c.engine.call("asking for sessions", |s, e| e.org().call_sessions(s, r, at))
             }
             Instance::Native(n) => bridge(&n.org(org)?.sessions(at)),
         }
@@ -395,8 +420,9 @@ impl Instance {
     /// A loader: an organisation built from pieces (see the WIT's `loader`).
     pub fn loader(&mut self, settings: &Settings) -> Result<LoaderId> {
         match self {
-            Instance::Component(sb) => sb
-                .call("starting a loader", |s, b| b.turnstile_policy_engine().loader().call_constructor(s, settings))
+            Instance::Component(c) => c
+                .engine
+                .call("starting a loader", |s, e| e.loader().call_constructor(s, settings))
                 .map(|r| LoaderId(Handle::Component(r))),
             Instance::Native(n) => {
                 n.loaders.push(Some(turnstile_policy::state::Loader::new(bridge(settings)?)));
@@ -408,9 +434,9 @@ impl Instance {
     /// About how many users a loader will get, with how many bytes of texts.
     pub fn expect(&mut self, loader: LoaderId, users: u32, text_bytes: u64) -> Result<()> {
         match self {
-            Instance::Component(sb) => {
+            Instance::Component(c) => {
                 let r = resource(loader.0)?;
-                sb.call("loading users", |s, b| b.turnstile_policy_engine().loader().call_expect(s, r, users, text_bytes))
+                c.engine.call("loading users", |s, e| e.loader().call_expect(s, r, users, text_bytes))
             }
             Instance::Native(n) => {
                 n.loader(loader)?.reserve(users as usize, text_bytes as usize);
@@ -434,9 +460,9 @@ impl Instance {
     /// More users for a loader, in columns.
     pub fn add_population(&mut self, loader: LoaderId, users: &Population) -> Result<()> {
         match self {
-            Instance::Component(sb) => {
+            Instance::Component(c) => {
                 let r = resource(loader.0)?;
-                sb.call("loading users", |s, b| b.turnstile_policy_engine().loader().call_add_population(s, r, users))
+                c.engine.call("loading users", |s, e| e.loader().call_add_population(s, r, users))
             }
             Instance::Native(n) => {
                 n.loader(loader)?.add_population(&native_population(users.clone()));
@@ -449,9 +475,9 @@ impl Instance {
     /// engine's fields, for the caller to place.
     pub fn finish_loader(&mut self, loader: LoaderId) -> Result<std::result::Result<OrgId, Vec<Problem>>> {
         match self {
-            Instance::Component(sb) => {
+            Instance::Component(c) => {
                 let r = resource(loader.0)?;
-                let finished = sb.call("loading users", |s, b| b.turnstile_policy_engine().loader().call_finish(s, r))?;
+                let finished = c.engine.call("loading users", |s, e| e.loader().call_finish(s, r))?;
                 Ok(finished.map(|r| OrgId(Handle::Component(r))))
             }
             Instance::Native(n) => {
@@ -468,9 +494,9 @@ impl Instance {
     /// Users of `org` from position `first`, in columns.
     pub fn population(&mut self, org: OrgId, first: u32, count: u32) -> Result<Population> {
         match self {
-            Instance::Component(sb) => {
+            Instance::Component(c) => {
                 let r = resource(org.0)?;
-                sb.call("reading users", |s, b| b.turnstile_policy_engine().org().call_population(s, r, first, count))
+                c.engine.call("reading users", |s, e| e.org().call_population(s, r, first, count))
             }
             Instance::Native(n) => Ok(host_population(n.org(org)?.population(first, count))),
         }

@@ -44,8 +44,7 @@ pub use policy::{Limits, Options, Policy};
 
 /// The contract's types, as the host speaks them (generated from the WIT).
 pub mod model {
-    pub use crate::policy::bindings::exports::turnstile::policy::engine::*;
-    pub use crate::policy::bindings::exports::turnstile::policy::scenario::Scenario;
+    pub use crate::policy::bindings::exports::turnstile::policy::types::*;
 }
 
 /// How `check` and `what-if` name the organisation when no `--org` is given.

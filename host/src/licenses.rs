@@ -21,11 +21,6 @@ use crate::model::{Diagnostic, LicenseType, Problem, Settings, Severity};
 /// Users moved into the policy per call.
 pub const PAGE: u32 = 1 << 16;
 
-/// The licence files component built from `guest/` by `build.rs`
-/// (`wit/files.wit`): the reader this module links natively, for hosts
-/// that have no native build of it, such as the web page (`web/`).
-/// `turnstile component --files` writes it; the CLI itself never loads it.
-pub static FILES_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/turnstile-files.wasm"));
 
 /// A licence file read: the rows, and the warnings and errors found (C1–C3).
 pub struct Read {

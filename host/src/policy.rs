@@ -19,26 +19,37 @@
 //!   attack.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap};
 
 use crate::cache;
 use crate::error::{Error, Result};
 
+/// Bindings for every interface of the package (world `all`), so the two
+/// components share one family of types: a scenario the formats component
+/// reads is loaded into the engine as it is.
 pub(crate) mod bindings {
     wasmtime::component::bindgen!({
         path: "../wit",
-        world: "policy",
+        world: "all",
         additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
     });
 }
 
-/// The component built from `guest/` by `build.rs`.
+pub(crate) use bindings::exports::turnstile::policy::{engine, scenario};
+
+/// The policy component built from `guest/` by `build.rs`.
 pub static EMBEDDED_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/turnstile.wasm"));
+
+/// The formats component built from `guest/` by `build.rs`
+/// (`wit/formats.wit`): the scenario reader and writer every host uses, and
+/// the CSV reader this crate links natively (`turnstile component --formats`
+/// writes it for other hosts).
+pub static FORMATS_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/turnstile-formats.wasm"));
 
 /// How often the epoch advances: the resolution of deadlines.
 pub const TICK: Duration = Duration::from_millis(10);
@@ -82,12 +93,22 @@ pub struct Policy {
 
 struct Inner {
     engine: Engine,
-    pre: bindings::PolicyPre<Host>,
+    pre: InstancePre<Host>,
+    exports: engine::GuestIndices,
+    /// The formats component, compiled when first asked for.
+    formats: OnceLock<std::result::Result<Formats, String>>,
+    cache: bool,
     limits: Limits,
     name: String,
     sha256: [u8; 32],
     /// The component file itself, as loaded.
     bytes: Vec<u8>,
+}
+
+/// The formats component, ready to instantiate.
+struct Formats {
+    pre: InstancePre<Host>,
+    exports: scenario::GuestIndices,
 }
 
 /// What a store carries: its memory limiter.
@@ -146,13 +167,20 @@ impl Policy {
         let engine = Engine::new(&config).map_err(|e| Error::policy(format!("starting wasmtime: {e}")))?;
         let component = compile(&engine, bytes, &sha256, options.cache)
             .map_err(|e| Error::input(name, format!("not a WebAssembly component: {e:#}")))?;
-        let linker = Linker::new(&engine);
-        let pre = linker
-            .instantiate_pre(&component)
-            .and_then(bindings::PolicyPre::new)
+        let (pre, exports) = instantiate_pre(&engine, &component, engine::GuestIndices::new)
             .map_err(|e| Error::input(name, format!("not a compatible Turnstile policy component: {e:#}")))?;
         start_ticker(&engine);
-        let inner = Inner { engine, pre, limits: options.limits, name: name.to_string(), sha256, bytes: bytes.to_vec() };
+        let inner = Inner {
+            engine,
+            pre,
+            exports,
+            formats: OnceLock::new(),
+            cache: options.cache,
+            limits: options.limits,
+            name: name.to_string(),
+            sha256,
+            bytes: bytes.to_vec(),
+        };
         Ok(Policy { inner: Arc::new(inner) })
     }
 
@@ -183,20 +211,40 @@ impl Policy {
     /// policy's limits (instantiation included: a start function that loops
     /// or grows memory forever is stopped too).
     pub fn instantiate(&self) -> Result<Sandbox> {
-        let limits = self.inner.limits;
-        let host = Host { limiter: Limiter { max_memory: limits.max_memory, refused: None } };
-        let mut store = Store::new(&self.inner.engine, host);
-        store.limiter(|h| &mut h.limiter);
-        store.set_hostcall_fuel(limits.max_memory);
-        store.epoch_deadline_trap();
-        store.set_epoch_deadline(ticks(limits.deadline));
-        let bindings = self
-            .inner
-            .pre
-            .instantiate(&mut store)
-            .map_err(|e| failure(e, &store, limits, "starting the policy component"))?;
-        Ok(Sandbox { store, bindings, limits })
+        let inner = &self.inner;
+        Sandbox::start(&inner.engine, &inner.pre, inner.limits, "starting the policy component", |store, instance| {
+            inner.exports.load(store, instance)
+        })
     }
+
+    /// A new store with the formats component (the embedded one; it decides
+    /// nothing, so `--policy` never replaces it) under the same limits.
+    pub fn instantiate_formats(&self) -> Result<Sandbox<scenario::Guest>> {
+        let inner = &self.inner;
+        let formats = inner.formats.get_or_init(|| {
+            let sha256: [u8; 32] = Sha256::digest(FORMATS_COMPONENT).into();
+            compile(&inner.engine, FORMATS_COMPONENT, &sha256, inner.cache)
+                .and_then(|component| instantiate_pre(&inner.engine, &component, scenario::GuestIndices::new))
+                .map(|(pre, exports)| Formats { pre, exports })
+                .map_err(|e| format!("the embedded formats component can't be used: {e:#}"))
+        });
+        let formats = formats.as_ref().map_err(|e| Error::policy(e.clone()))?;
+        Sandbox::start(&inner.engine, &formats.pre, inner.limits, "starting the formats component", |store, instance| {
+            formats.exports.load(store, instance)
+        })
+    }
+}
+
+/// A component's instantiation checked once (it imports nothing) and the
+/// interface it must export, found by `exports`.
+fn instantiate_pre<I>(
+    engine: &Engine,
+    component: &Component,
+    exports: impl FnOnce(&InstancePre<Host>) -> wasmtime::Result<I>,
+) -> wasmtime::Result<(InstancePre<Host>, I)> {
+    let pre = Linker::new(engine).instantiate_pre(component)?;
+    let exports = exports(&pre)?;
+    Ok((pre, exports))
 }
 
 /// Compiles `bytes`, through the cache when it is on.
@@ -228,24 +276,44 @@ fn ticks(deadline: Duration) -> u64 {
     (deadline.as_millis() / TICK.as_millis()).max(1) as u64 + 1
 }
 
-/// One store with the component instantiated in it. A trap poisons it:
-/// after an error from a call, drop it and start again.
-pub struct Sandbox {
+/// One store with a component instantiated in it, and the interface of it
+/// the host calls (`G`: the engine, or the scenario format). A trap poisons
+/// it: after an error from a call, drop it and start again.
+pub struct Sandbox<G = engine::Guest> {
     pub(crate) store: Store<Host>,
-    pub(crate) bindings: bindings::Policy,
+    pub(crate) exports: G,
     limits: Limits,
 }
 
-impl Sandbox {
+impl<G> Sandbox<G> {
+    /// A new store bounded by `limits` (instantiation included: a start
+    /// function that loops or grows memory forever is stopped too), the
+    /// component of `pre` instantiated in it and its interface loaded.
+    fn start(
+        engine: &Engine,
+        pre: &InstancePre<Host>,
+        limits: Limits,
+        what: &str,
+        load: impl FnOnce(&mut Store<Host>, &wasmtime::component::Instance) -> wasmtime::Result<G>,
+    ) -> Result<Sandbox<G>> {
+        let host = Host { limiter: Limiter { max_memory: limits.max_memory, refused: None } };
+        let mut store = Store::new(engine, host);
+        store.limiter(|h| &mut h.limiter);
+        store.set_hostcall_fuel(limits.max_memory);
+        store.epoch_deadline_trap();
+        store.set_epoch_deadline(ticks(limits.deadline));
+        let exports = pre
+            .instantiate(&mut store)
+            .and_then(|instance| load(&mut store, &instance))
+            .map_err(|e| failure(e, &store, limits, what))?;
+        Ok(Sandbox { store, exports, limits })
+    }
+
     /// Calls into the component with a fresh deadline; `what` names the call
     /// in errors ("deciding event 3 of org.json").
-    pub(crate) fn call<T>(
-        &mut self,
-        what: &str,
-        f: impl FnOnce(&mut Store<Host>, &bindings::Policy) -> wasmtime::Result<T>,
-    ) -> Result<T> {
+    pub(crate) fn call<T>(&mut self, what: &str, f: impl FnOnce(&mut Store<Host>, &G) -> wasmtime::Result<T>) -> Result<T> {
         self.store.set_epoch_deadline(ticks(self.limits.deadline));
-        f(&mut self.store, &self.bindings).map_err(|e| failure(e, &self.store, self.limits, what))
+        f(&mut self.store, &self.exports).map_err(|e| failure(e, &self.store, self.limits, what))
     }
 }
 

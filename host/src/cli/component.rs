@@ -13,16 +13,16 @@ use super::output::Stdout;
 #[command(after_help = "\
 Examples:
   turnstile component --out turnstile.wasm
-  turnstile component --files --out turnstile-files.wasm
+  turnstile component --formats --out turnstile-formats.wasm
   turnstile component --info
   turnstile component --info --policy turnstile.wasm
 
 --info prints the component's version, the edition of the rules it decides by,
 its SHA-256 (for --expect-sha256), its size and its interfaces.
 
---files writes the licence files component instead (wit/files.wit): the CSV
-reader and writer this CLI links natively, built from the same crate, for hosts
-without a native build of it (the web page, web/). It decides nothing.
+--formats writes the formats component instead (wit/formats.wit): the scenario
+reader and writer every host uses (this CLI included) and the CSV reader and
+writer this CLI links natively, built from the same crate. It decides nothing.
 
 Exit status:
   0  written or described
@@ -32,11 +32,11 @@ pub struct Args {
     #[arg(long, value_name = "FILE", required_unless_present = "info")]
     out: Option<String>,
     /// Describe the component (the embedded one, or --policy FILE) instead.
-    #[arg(long, conflicts_with = "files")]
+    #[arg(long, conflicts_with = "formats")]
     info: bool,
-    /// Write the licence files component (wit/files.wit) instead of the policy.
+    /// Write the formats component (wit/formats.wit) instead of the policy.
     #[arg(long)]
-    files: bool,
+    formats: bool,
     #[command(flatten)]
     policy: PolicyArgs,
 }
@@ -52,15 +52,15 @@ pub fn component(args: Args) -> Result<ExitCode> {
         out.line(&format!("rules:      edition {} (docs/rules.md)", info.rules))?;
         out.line(&format!("sha256:     {}", policy.sha256()))?;
         out.line(&format!("size:       {} bytes", policy.size()))?;
-        out.line("interfaces: turnstile:policy/engine, turnstile:policy/scenario (wit/policy.wit); imports nothing")?;
+        out.line("interfaces: turnstile:policy/types, turnstile:policy/engine (wit/policy.wit); imports nothing")?;
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
     // The policy written is the one --policy names (checked against
     // --expect-sha256 and loaded, so only a usable component is written).
     let policy;
-    let bytes = if args.files {
-        turnstile::licenses::FILES_COMPONENT
+    let bytes = if args.formats {
+        turnstile::policy::FORMATS_COMPONENT
     } else {
         policy = args.policy.policy()?;
         policy.bytes()
