@@ -3,7 +3,16 @@
 //! holds two types, a deleted account holds no licence or session, the
 //! groups still load (no cycle); a denial changes nothing; `apply` is all
 //! or nothing. Every event kind of the WIT is generated.
+//!
+//! The generators below read like the rules: "one user in ten is external".
+//! They take their choices from [`Draws`], a list of numbers that proptest
+//! generates and, when a property fails, shrinks (fewer numbers, smaller
+//! ones): since an exhausted or zero draw is always the plainest choice (no,
+//! the first option, the smallest count), a failure shrinks to a small
+//! organisation and a short list of events, printed in the failure message.
+//! `PROPTEST_CASES=N` runs more cases than the defaults below.
 
+use proptest::prelude::*;
 use turnstile_policy::Org;
 use turnstile_policy::model::{
     AccountState, ActivityEvent, AppToggleEvent, Assignment, CallEvent, Channel, Code, CountryFilter,
@@ -13,22 +22,50 @@ use turnstile_policy::model::{
     UserAction, UserInstant,
 };
 
-/// A small deterministic generator (xorshift64*), so failures reproduce.
-struct Rng(u64);
+/// Where the generators' choices come from: numbers recorded by proptest
+/// (and shrunk by it), or a seeded xorshift64* stream for the tests that
+/// measure coverage over many scenarios at once.
+enum Draws {
+    Recorded { values: Vec<u64>, next: usize },
+    Seeded(u64),
+}
 
-impl Rng {
+/// The generators' name for their source of choices.
+type Rng = Draws;
+
+impl Draws {
+    fn recorded(values: Vec<u64>) -> Draws {
+        Draws::Recorded { values, next: 0 }
+    }
+
     fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        match self {
+            // Past the end, every choice is the plainest one.
+            Draws::Recorded { values, next } => {
+                let value = values.get(*next).copied().unwrap_or(0);
+                *next += 1;
+                value
+            }
+            Draws::Seeded(state) => {
+                *state ^= *state >> 12;
+                *state ^= *state << 25;
+                *state ^= *state >> 27;
+                state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+            }
+        }
     }
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
+    /// True `percent` times in a hundred; a zero draw says no.
     fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
+        self.below(100) >= 100 - percent
     }
+}
+
+/// The draws of one generated case: enough for an organisation and its events.
+fn draws() -> impl Strategy<Value = Vec<u64>> {
+    proptest::collection::vec(any::<u64>(), 0..3_000)
 }
 
 const START: i64 = 1_790_000_000; // 2026-09-21
@@ -333,34 +370,58 @@ fn check_invariants(org: &Org, context: &str) {
     }
 }
 
-#[test]
-fn invariants_hold_after_every_step_of_many_scenarios() {
-    let mut rng = Rng(0x5eed_1234_abcd_0001);
-    for scenario in 0..400 {
-        let state = organisation(&mut rng);
-        let users = state.users.len();
-        let mut org = Org::load(state).unwrap_or_else(|p| panic!("scenario {scenario}: {p:?}"));
-        let mut at = START;
-        for step in 0..60 {
-            at += rng.below(40) as i64 * DAY / 4;
-            let event = event(&mut rng, users, at);
-            let before = org.snapshot();
-            let decision = org.step(&event);
-            let context = format!("scenario {scenario} step {step} ({:?})", event.kind);
-            assert!(decision.detail.as_deref().is_none_or(|d| !d.starts_with("internal")), "{context}: {decision:?}");
+/// One scenario: an organisation and 60 events stepped through it, every
+/// promise checked after each step. `Err` says which broke, with the
+/// organisation and the events so far.
+fn invariants_hold_after_every_step(rng: &mut Rng) -> Result<(), String> {
+    let state = organisation(rng);
+    let users = state.users.len();
+    let mut org = Org::load(state.clone()).map_err(|p| format!("the generated state doesn't load: {p:?}"))?;
+    let mut events = Vec::new();
+    let mut at = START;
+    for _ in 0..60 {
+        at += rng.below(40) as i64 * DAY / 4;
+        let event = event(rng, users, at);
+        events.push(event.clone());
+        let context = || format!("after events {events:#?}\nfrom {state:#?}");
+        let before = org.snapshot();
+        let decision = org.step(&event);
+        let broken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            assert!(decision.detail.as_deref().is_none_or(|d| !d.starts_with("internal")), "{decision:?}");
             if !decision.allow {
-                assert!(decision.effects.is_empty(), "{context}: a denial carries effects");
-                assert_eq!(org.snapshot(), before, "{context}: a denial changed the state");
+                assert!(decision.effects.is_empty(), "a denial carries effects");
+                assert_eq!(org.snapshot(), before, "a denial changed the state");
             }
-            assert_eq!(decision.allow, decision.code == Code::Ok, "{context}: allow and code disagree");
-            check_invariants(&org, &context);
+            assert_eq!(decision.allow, decision.code == Code::Ok, "allow and code disagree");
+            check_invariants(&org, "the last event");
+        }));
+        if let Err(panic) = broken {
+            let why = panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
+            return Err(format!("{}\n{}", why.unwrap_or_default(), context()));
         }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn invariants_hold_after_every_step_of_many_scenarios(values in draws()) {
+        let result = invariants_hold_after_every_step(&mut Draws::recorded(values));
+        prop_assert!(result.is_ok(), "{}", result.err().unwrap_or_default());
+    }
+
+    #[test]
+    fn decide_is_pure_and_step_is_decide_then_apply(values in draws()) {
+        let result = decide_then_apply(&mut Draws::recorded(values));
+        prop_assert!(result.is_ok(), "{}", result.err().unwrap_or_default());
     }
 }
 
 #[test]
 fn every_event_kind_keeps_the_state_machine_honest() {
-    let mut rng = Rng(0xacc0_u64 << 32 | 0x5ea7);
+    let mut rng = Draws::Seeded(0xacc0_u64 << 32 | 0x5ea7);
     // How often each kind was allowed and refused: every kind must be both
     // at least once, or the generator isn't exercising it.
     let mut seen: std::collections::BTreeMap<&'static str, (u32, u32)> = std::collections::BTreeMap::new();
@@ -400,26 +461,35 @@ fn every_event_kind_keeps_the_state_machine_honest() {
     }
 }
 
-#[test]
-fn decide_is_pure_and_step_is_decide_then_apply() {
-    let mut rng = Rng(42);
-    for _ in 0..100 {
-        let state = organisation(&mut rng);
-        let users = state.users.len();
-        let mut stepped = Org::load(state.clone()).unwrap();
-        let mut applied = Org::load(state).unwrap();
-        for _ in 0..30 {
-            let at = START + rng.below(100) as i64 * DAY;
-            let event = event(&mut rng, users, at);
-            let before = applied.snapshot();
-            let decided = applied.decide(&event);
-            assert_eq!(applied.snapshot(), before, "decide changed the state");
-            assert_eq!(applied.decide(&event), decided, "decide is deterministic");
-            applied.apply(&decided.effects).unwrap();
-            assert_eq!(stepped.step(&event), decided);
-            assert_eq!(stepped.snapshot(), applied.snapshot());
+/// `decide` changes nothing and is deterministic; `step` is `decide` then
+/// `apply` of its effects, over 30 events.
+fn decide_then_apply(rng: &mut Rng) -> Result<(), String> {
+    let state = organisation(rng);
+    let users = state.users.len();
+    let mut stepped = Org::load(state.clone()).map_err(|p| format!("{p:?}"))?;
+    let mut applied = Org::load(state.clone()).map_err(|p| format!("{p:?}"))?;
+    let mut events = Vec::new();
+    for _ in 0..30 {
+        let at = START + rng.below(100) as i64 * DAY;
+        let event = event(rng, users, at);
+        events.push(event.clone());
+        let fail = |why: &str| Err(format!("{why} after events {events:#?}\nfrom {state:#?}"));
+        let before = applied.snapshot();
+        let decided = applied.decide(&event);
+        if applied.snapshot() != before {
+            return fail("decide changed the state");
+        }
+        if applied.decide(&event) != decided {
+            return fail("decide is not deterministic");
+        }
+        if let Err(problem) = applied.apply(&decided.effects) {
+            return fail(&format!("a decision's own effects were refused: {problem:?}"));
+        }
+        if stepped.step(&event) != decided || stepped.snapshot() != applied.snapshot() {
+            return fail("step is not decide then apply");
         }
     }
+    Ok(())
 }
 
 fn two_users(standard: u32) -> Org {
