@@ -1,0 +1,561 @@
+//! The sandbox, proved with hostile components built here from the real one
+//! (`hostile/`): every call into the policy bounded (a deadline, a memory
+//! cap), every failure contained to the event it happened on, the host
+//! shared across threads, every output accounted for, every input bounded,
+//! output files written whole. Through the host library and the CLI.
+
+mod hostile;
+
+use std::io::Read;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use hostile::{Action, Place, UNASSIGN};
+use turnstile::model::OrgState;
+use turnstile::{Error, ErrorKind, Evaluator, Limits, Options, Org, Policy};
+
+// ------------------------------------------------------------------ helpers
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(root().join(path)).unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const LICENSING: &str = "examples/licensing.json";
+
+/// A deadline short enough for tests that wait for it.
+const SHORT: Duration = Duration::from_millis(200);
+
+fn limits(deadline: Duration, max_memory_mib: usize) -> Limits {
+    Limits { deadline, max_memory: max_memory_mib << 20 }
+}
+
+fn options(limits: Limits) -> Options {
+    Options { limits, cache: false, expect_sha256: None }
+}
+
+/// A hostile component (built once per test binary), as bytes.
+fn build(place: Place, action: Action) -> Vec<u8> {
+    hostile::component(place, action)
+}
+
+fn policy(bytes: &[u8], limits: Limits) -> Policy {
+    Policy::from_bytes(bytes, "hostile.wasm", &options(limits)).expect("a hostile component has the right types")
+}
+
+fn embedded() -> Evaluator {
+    static POLICY: OnceLock<Policy> = OnceLock::new();
+    Evaluator::Component(POLICY.get_or_init(|| Policy::embedded(&options(Limits::default())).unwrap()).clone())
+}
+
+/// Every line (or error) a run hands over, by event, and how the run ended.
+fn run_lines(evaluator: &Evaluator, text: &str, source: &str) -> (Vec<(usize, Result<String, Error>)>, Result<(), Error>) {
+    let mut lines = Vec::new();
+    let ended = turnstile::run::run(evaluator, text, source, |i, line| {
+        lines.push((i, line));
+        ControlFlow::Continue(())
+    })
+    .map(|_| ());
+    (lines, ended)
+}
+
+/// The decision lines of the real component for `text`.
+fn real_lines(text: &str) -> Vec<String> {
+    let (lines, ended) = run_lines(&embedded(), text, "real.json");
+    ended.unwrap();
+    lines.into_iter().map(|(_, l)| l.unwrap()).collect()
+}
+
+/// `text` without event `i` (every other event and the state as they are).
+fn without_event(text: &str, i: usize) -> String {
+    let mut scenario: serde_json::Value = serde_json::from_str(text).unwrap();
+    scenario["events"].as_array_mut().unwrap().remove(i);
+    serde_json::to_string(&scenario).unwrap()
+}
+
+/// A decision line renumbered as event `i`.
+fn renumbered(line: &str, i: usize) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+    v["event"] = i.into();
+    serde_json::to_string(&v).unwrap()
+}
+
+/// A directory of its own for each test, removed at the end.
+fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("turnstile-sandbox-").tempdir().unwrap()
+}
+
+/// The compiled-code cache the CLI runs of this test binary share.
+fn cache_dir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::Builder::new().prefix("turnstile-sandbox-cache-").tempdir().unwrap()).path()
+}
+
+fn cli() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_turnstile"));
+    command.current_dir(root()).env("TURNSTILE_CACHE_DIR", cache_dir()).stdin(Stdio::null());
+    command
+}
+
+/// Runs the CLI to the end; its output and its peak resident memory in KiB
+/// (the process's own, from wait4).
+fn measured(command: &mut Command) -> (Output, u64) {
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("turnstile starts");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        stdout.read_to_end(&mut b).unwrap();
+        b
+    });
+    let err = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        stderr.read_to_end(&mut b).unwrap();
+        b
+    });
+    let (status, rss) = wait4(child.id());
+    // The child is reaped: it must not be waited for again.
+    std::mem::forget(child);
+    (Output { status, stdout: out.join().unwrap(), stderr: err.join().unwrap() }, rss)
+}
+
+fn wait4(pid: u32) -> (ExitStatus, u64) {
+    use std::os::unix::process::ExitStatusExt;
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value for wait4 to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: `pid` is our child, not yet reaped; the pointers are valid.
+        let r = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
+        if r == pid as libc::pid_t {
+            break;
+        }
+        assert_eq!(std::io::Error::last_os_error().kind(), std::io::ErrorKind::Interrupted, "wait4 failed");
+    }
+    (ExitStatus::from_raw(status), usage.ru_maxrss as u64)
+}
+
+fn output(command: &mut Command) -> Output {
+    command.stdout(Stdio::piped()).stderr(Stdio::piped()).output().expect("turnstile starts")
+}
+
+/// Writes a hostile component into `dir` and returns its path.
+fn write_component(dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn lines(out: &Output) -> Vec<String> {
+    text(&out.stdout).lines().map(String::from).collect()
+}
+
+// ------------------------------------------------------------------ the builder
+
+#[test]
+fn the_builder_alone_changes_nothing() {
+    let unchanged = policy(&hostile::unchanged(), Limits::default());
+    let scenario = read(LICENSING);
+    let (lines, ended) = run_lines(&Evaluator::Component(unchanged), &scenario, LICENSING);
+    ended.unwrap();
+    let lines: Vec<String> = lines.into_iter().map(|(_, l)| l.unwrap()).collect();
+    assert_eq!(lines, real_lines(&scenario));
+}
+
+// ------------------------------------------------------------------ limits, through the library
+
+#[test]
+fn an_endless_loop_in_step_stops_at_the_deadline_and_names_the_event() {
+    let bytes = build(hostile::org_method("step", Some(UNASSIGN)), Action::Loop);
+    let evaluator = Evaluator::Component(policy(&bytes, limits(SHORT, 1024)));
+    let scenario = read(LICENSING);
+    let (lines, ended) = run_lines(&evaluator, &scenario, LICENSING);
+    ended.unwrap();
+    assert_eq!(lines.len(), 7, "every event is reported");
+    let (i, failed) = &lines[5];
+    let e = failed.as_ref().expect_err("event 5 (an unassign) loops");
+    assert_eq!((*i, e.kind(), e.exit_code()), (5, ErrorKind::Limit, 4));
+    let message = e.to_string();
+    for part in [
+        "examples/licensing.json: events[5] (unassign of `10ac88c8-2226-4a98-ae0c-b7f57df0c4d3`)",
+        "deadline of 0.2 s per call",
+        "--deadline",
+    ] {
+        assert!(message.contains(part), "`{part}` not in: {message}");
+    }
+}
+
+#[test]
+fn endless_memory_growth_stops_at_the_memory_cap() {
+    let bytes = build(hostile::org_method("step", Some(hostile::SYNC)), Action::GrowForever);
+    let evaluator = Evaluator::Component(policy(&bytes, limits(Limits::DEFAULT_DEADLINE, 48)));
+    let scenario = read(LICENSING);
+    let (lines, ended) = run_lines(&evaluator, &scenario, LICENSING);
+    ended.unwrap();
+    let e = lines[0].1.as_ref().expect_err("a sync grows memory until refused");
+    assert_eq!(e.kind(), ErrorKind::Limit);
+    let message = e.to_string();
+    for part in ["examples/licensing.json: events[0] (sync of `10ac88c8", "memory limit of 48 MiB", "--max-memory"] {
+        assert!(message.contains(part), "`{part}` not in: {message}");
+    }
+    // The unassign and the assign are not syncs: decided.
+    assert!(lines[5].1.is_ok() && lines[6].1.is_ok());
+}
+
+#[test]
+fn the_default_memory_cap_is_one_gibibyte() {
+    assert_eq!(Limits::default(), Limits { deadline: Duration::from_secs(10), max_memory: 1 << 30 });
+    // Growing without writing costs address space, not memory: quick even at the default cap.
+    let bytes = build(hostile::org_method("decide", None), Action::GrowForever);
+    let evaluator = Evaluator::Component(policy(&bytes, Limits::default()));
+    let scenario: turnstile::model::Scenario = evaluator.instance().unwrap().parse_scenario(&read(LICENSING), LICENSING).unwrap();
+    let mut org = Org::load(&evaluator, scenario.state, "licensing").unwrap();
+    let e = org.decide(&scenario.events[0]).expect_err("decide grows memory forever");
+    assert_eq!(e.kind(), ErrorKind::Limit);
+    assert!(e.to_string().contains("memory limit of 1024 MiB"), "{e}");
+}
+
+#[test]
+fn a_trap_on_one_input_is_a_defect_of_that_event_only() {
+    let bytes = build(hostile::org_method("step", Some(UNASSIGN)), Action::Trap);
+    let evaluator = Evaluator::Component(policy(&bytes, Limits::default()));
+    let scenario = read(LICENSING);
+    let (lines, ended) = run_lines(&evaluator, &scenario, LICENSING);
+    ended.unwrap();
+    let e = lines[5].1.as_ref().expect_err("the unassign traps");
+    assert_eq!((e.kind(), e.exit_code()), (ErrorKind::Policy, 3));
+    let message = e.to_string();
+    assert!(message.starts_with("examples/licensing.json: events[5] (unassign of `10ac88c8"), "{message}");
+    assert!(message.contains("the policy component failed"), "{message}");
+    assert!(!message.contains('\n'), "one line, not a backtrace: {message}");
+}
+
+#[test]
+fn a_start_function_that_loops_stops_at_the_deadline() {
+    let bytes = build(Place::Start, Action::Loop);
+    let policy = policy(&bytes, limits(SHORT, 1024));
+    let e = policy.instantiate().err().expect("instantiating runs the start function");
+    assert_eq!(e.kind(), ErrorKind::Limit);
+    assert!(e.to_string().starts_with("starting the policy component: "), "{e}");
+    assert!(e.to_string().contains("deadline of 0.2 s"), "{e}");
+    let (lines, ended) = run_lines(&Evaluator::Component(policy), &read(LICENSING), LICENSING);
+    assert!(lines.is_empty());
+    assert_eq!(ended.unwrap_err().kind(), ErrorKind::Limit);
+}
+
+#[test]
+fn a_start_function_that_asks_for_gigabytes_is_refused_at_the_cap() {
+    let bytes = build(Place::Start, Action::GrowHuge);
+    let e = policy(&bytes, Limits::default()).instantiate().err().expect("the growth is refused and the start traps");
+    assert_eq!(e.kind(), ErrorKind::Limit);
+    let message = e.to_string();
+    assert!(message.contains("memory limit of 1024 MiB (it asked for 3752 MiB)"), "{message}");
+}
+
+#[test]
+fn a_start_function_refused_memory_that_carries_on_decides_as_the_real_one() {
+    let bytes = build(Place::Start, Action::GrowHugeAndIgnore);
+    let evaluator = Evaluator::Component(policy(&bytes, Limits::default()));
+    let scenario = read(LICENSING);
+    let (lines, ended) = run_lines(&evaluator, &scenario, LICENSING);
+    ended.unwrap();
+    let lines: Vec<String> = lines.into_iter().map(|(_, l)| l.unwrap()).collect();
+    assert_eq!(lines, real_lines(&scenario));
+}
+
+#[test]
+fn a_loop_in_the_scenario_reader_is_an_error_naming_the_file() {
+    let bytes = build(hostile::scenario_export("parse"), Action::Loop);
+    let evaluator = Evaluator::Component(policy(&bytes, limits(SHORT, 1024)));
+    let (lines, ended) = run_lines(&evaluator, &read(LICENSING), LICENSING);
+    assert!(lines.is_empty(), "nothing decided");
+    let e = ended.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Limit);
+    assert!(e.to_string().starts_with("reading examples/licensing.json: "), "{e}");
+}
+
+// ------------------------------------------------------------------ containment, through the library
+
+/// A scenario of `n` syncs by 50 users taking turns over 20 Standard
+/// licences (auto-assign, auto-free), with an unassign at `unassign_at`.
+fn long_scenario(n: usize, unassign_at: usize) -> String {
+    let users: Vec<serde_json::Value> = (0..50)
+        .map(|i| {
+            let mut u = serde_json::json!({ "id": format!("u{i:02}") });
+            if i < 20 {
+                u["standard"] = "assigned".into();
+                u["last_sync"] = format!("2026-0{}-01T09:00:00Z", 1 + i % 9).into();
+            }
+            u
+        })
+        .collect();
+    let t0 = 1_795_341_600i64; // 2026-11-22T10:00:00Z
+    let events: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            let at = turnstile_policy::calendar::format_rfc3339(t0 + 86_400 * i as i64);
+            if i == unassign_at {
+                // The user who synced just before: a holder, most likely.
+                let user = format!("u{:02}", ((i - 1) * 7) % 50);
+                serde_json::json!({ "at": at, "kind": "unassign", "user": user, "license": "standard" })
+            } else {
+                serde_json::json!({ "at": at, "kind": "sync", "user": format!("u{:02}", (i * 7) % 50) })
+            }
+        })
+        .collect();
+    let scenario = serde_json::json!({
+        "org": { "licenses": { "standard": 20 }, "auto_assign": true, "auto_free": true, "inactive_days": 30 },
+        "users": users,
+        "events": events,
+    });
+    serde_json::to_string(&scenario).unwrap()
+}
+
+/// Runs `text`'s events through an `Org` of `evaluator`: each decision
+/// line (the real component writes them) or the error, and the state after.
+fn org_run(evaluator: &Evaluator, text: &str) -> (Vec<Result<String, Error>>, OrgState) {
+    let mut formats = embedded().instance().unwrap();
+    let scenario = formats.parse_scenario(text, "org.json").unwrap();
+    let mut org = Org::load(evaluator, scenario.state, "org.json").unwrap();
+    let mut out = Vec::new();
+    for (i, event) in scenario.events.iter().enumerate() {
+        out.push(org.step(event).map(|d| formats.render_decision(i as u32, event, &d).unwrap()));
+    }
+    (out, org.snapshot().unwrap())
+}
+
+#[test]
+fn after_a_failure_the_organisation_is_exactly_as_before_that_event() {
+    // 2,500 events: the failure comes after a checkpoint (every 1,000 changes).
+    let failing = 1_700;
+    assert!(failing > turnstile::org::CHECKPOINT);
+    let text = long_scenario(2_500, failing);
+    let bytes = build(hostile::org_method("step", Some(UNASSIGN)), Action::Trap);
+    let (got, state) = org_run(&Evaluator::Component(policy(&bytes, Limits::default())), &text);
+    let (expected, expected_state) = org_run(&embedded(), &without_event(&text, failing));
+    assert!(got[failing].is_err());
+    let expected: Vec<String> = expected.into_iter().map(Result::unwrap).collect();
+    for (i, line) in got.iter().enumerate().filter(|(i, _)| *i != failing) {
+        let j = if i < failing { i } else { i - 1 };
+        assert_eq!(line.as_ref().unwrap(), &renumbered(&expected[j], i), "event {i}");
+    }
+    // The decisions after the failure are those of a run without that event;
+    // some of them differ from the real run's, which had the unassign.
+    let real = real_lines(&text);
+    assert_ne!(got[failing + 1..].iter().map(|l| l.as_ref().unwrap().clone()).collect::<Vec<_>>(), real[failing + 1..]);
+    assert_eq!(state, expected_state, "the state at the end too");
+}
+
+#[test]
+fn a_failed_decide_or_apply_changes_nothing() {
+    let text = read(LICENSING);
+    let mut formats = embedded().instance().unwrap();
+    let scenario = formats.parse_scenario(&text, LICENSING).unwrap();
+    let decide_traps = build(hostile::org_method("decide", Some(UNASSIGN)), Action::Trap);
+    let apply_loops = build(hostile::org_method("apply", None), Action::Loop);
+    for (bytes, limits, fails) in [(decide_traps, Limits::default(), "decide"), (apply_loops, limits(SHORT, 1024), "apply")] {
+        let evaluator = Evaluator::Component(policy(&bytes, limits));
+        let mut org = Org::load(&evaluator, scenario.state.clone(), LICENSING).unwrap();
+        let mut real = Org::load(&embedded(), scenario.state.clone(), LICENSING).unwrap();
+        for event in &scenario.events[..5] {
+            assert_eq!(org.step(event).unwrap(), real.step(event).unwrap());
+        }
+        let before = org.snapshot().unwrap();
+        let unassign = &scenario.events[5];
+        if fails == "decide" {
+            let e = org.decide(unassign).unwrap_err();
+            assert!(e.to_string().contains("the policy component failed"), "{e}");
+        } else {
+            let effects = org.decide(unassign).unwrap().effects;
+            assert!(!effects.is_empty());
+            let e = org.apply(&effects).unwrap_err();
+            assert!(e.to_string().contains("deadline"), "{e}");
+        }
+        assert_eq!(org.snapshot().unwrap(), before, "nothing changed");
+        // And the organisation goes on as the real one.
+        for event in &scenario.events[5..] {
+            assert_eq!(org.step(event).unwrap(), real.step(event).unwrap());
+        }
+    }
+}
+
+// ------------------------------------------------------------------ threads
+
+#[test]
+fn one_policy_shared_by_many_threads_decides_as_one_thread_does() {
+    fn assert_shareable<T: Send + Sync>() {}
+    fn assert_sendable<T: Send>() {}
+    assert_shareable::<Policy>();
+    assert_shareable::<Evaluator>();
+    assert_sendable::<Org>();
+    assert_sendable::<turnstile::Instance>();
+
+    // Many organisations: the examples and the conformance vectors.
+    let mut scenarios: Vec<(String, String)> = ["examples/licensing.json", "examples/accounts.json", "examples/calls.json"]
+        .iter()
+        .map(|p| (p.to_string(), read(p)))
+        .collect();
+    for entry in std::fs::read_dir(root().join("tests/conformance")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            scenarios.push((path.display().to_string(), std::fs::read_to_string(&path).unwrap()));
+        }
+    }
+    scenarios.push(("long".into(), long_scenario(300, 150)));
+    let policy = Policy::embedded(&options(Limits::default())).unwrap();
+    for evaluator in [Evaluator::Component(policy), Evaluator::Native] {
+        let one_thread: Vec<Vec<String>> =
+            scenarios.iter().map(|(name, text)| decided(&evaluator, text, name)).collect();
+        // Eight threads, each running every organisation in its own order.
+        let threads: Vec<Vec<Vec<String>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|t| {
+                    let (evaluator, scenarios) = (&evaluator, &scenarios);
+                    s.spawn(move || {
+                        let n = scenarios.len();
+                        let mut out = vec![Vec::new(); n];
+                        for k in 0..n {
+                            let i = (k * (2 * t + 1) + t) % n;
+                            out[i] = decided(evaluator, &scenarios[i].1, &scenarios[i].0);
+                        }
+                        out
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (t, got) in threads.iter().enumerate() {
+            assert_eq!(got, &one_thread, "thread {t}");
+        }
+    }
+}
+
+/// A scenario's lines (and errors, as text) through `run`.
+fn decided(evaluator: &Evaluator, text: &str, name: &str) -> Vec<String> {
+    let (lines, ended) = run_lines(evaluator, text, name);
+    let mut out: Vec<String> = lines.into_iter().map(|(_, l)| l.unwrap_or_else(|e| format!("error: {e}"))).collect();
+    if let Err(e) = ended {
+        out.push(format!("not run: {e}"));
+    }
+    out
+}
+
+// ------------------------------------------------------------------ limits, through the CLI
+
+#[test]
+fn cli_a_loop_on_one_event_prints_every_other_decision_and_exits_4() {
+    let dir = scratch();
+    let bytes = build(hostile::org_method("step", Some(UNASSIGN)), Action::Loop);
+    let wasm = write_component(dir.path(), "loop.wasm", &bytes);
+    let out = output(cli().args(["run", "--policy", &wasm, "--deadline", "0.2", LICENSING]));
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    let real = real_lines(&read(LICENSING));
+    let got = lines(&out);
+    assert_eq!(got[..5], real[..5], "the decisions before the failure, as the real component's");
+    let after = real_lines(&without_event(&read(LICENSING), 5));
+    assert_eq!(got[5..], [renumbered(&after[5], 6)], "after it, as a run without that event");
+    assert_eq!(
+        text(&out.stderr),
+        "turnstile: examples/licensing.json: events[5] (unassign of `10ac88c8-2226-4a98-ae0c-b7f57df0c4d3`): \
+         deciding: the policy component ran past its deadline of 0.2 s per call; raise it with --deadline\n"
+    );
+}
+
+#[test]
+fn cli_a_trap_on_one_event_prints_every_other_decision_and_exits_3() {
+    let dir = scratch();
+    let bytes = build(hostile::org_method("step", Some(UNASSIGN)), Action::Trap);
+    let wasm = write_component(dir.path(), "trap.wasm", &bytes);
+    let out = output(cli().args(["run", "--policy", &wasm, LICENSING]));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let real = real_lines(&read(LICENSING));
+    let got = lines(&out);
+    assert_eq!(got.len(), 6);
+    assert_eq!(got[..5], real[..5]);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(
+            "turnstile: examples/licensing.json: events[5] (unassign of `10ac88c8-2226-4a98-ae0c-b7f57df0c4d3`): deciding: the policy component failed"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "one located line, no backtrace: {stderr}");
+}
+
+#[test]
+fn cli_endless_memory_growth_exits_4_and_stays_small() {
+    let dir = scratch();
+    let bytes = build(hostile::org_method("step", Some(hostile::SYNC)), Action::GrowForever);
+    let wasm = write_component(dir.path(), "grow.wasm", &bytes);
+    let (out, rss_kib) = measured(cli().args(["run", "--policy", &wasm, "--max-memory", "64", LICENSING]));
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("events[0] (sync of `10ac88c8"), "{stderr}");
+    assert!(stderr.contains("memory limit of 64 MiB"), "{stderr}");
+    assert!(stderr.contains("--max-memory"), "{stderr}");
+    // Five syncs, each filling 64 MiB before it is refused (and the state
+    // rebuilt after each): the process stays far under a gigabyte.
+    assert!(rss_kib < 400 << 10, "peak resident memory {rss_kib} KiB");
+}
+
+#[test]
+fn cli_a_start_function_that_loops_exits_4_with_nothing_printed() {
+    let dir = scratch();
+    let wasm = write_component(dir.path(), "start-loop.wasm", &build(Place::Start, Action::Loop));
+    for args in [
+        vec!["run", "--policy", &wasm, "--deadline", "0.2", LICENSING],
+        vec!["check", "--policy", &wasm, "--deadline", "0.2", "examples/licenses.csv"],
+        vec!["what-if", "--policy", &wasm, "--deadline", "0.2", "--users", "examples/users.csv", "--at", "2026-11-22T10:00:00Z"],
+        vec!["component", "--info", "--policy", &wasm, "--deadline", "0.2"],
+    ] {
+        let out = output(cli().args(&args));
+        assert_eq!(out.status.code(), Some(4), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "", "{args:?}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.starts_with("turnstile: "), "{stderr}");
+        assert!(stderr.contains("starting the policy component: the policy component ran past its deadline of 0.2 s"), "{stderr}");
+    }
+}
+
+#[test]
+fn cli_a_start_function_that_asks_for_gigabytes_exits_4_and_stays_small() {
+    let dir = scratch();
+    let wasm = write_component(dir.path(), "start-grow.wasm", &build(Place::Start, Action::GrowHuge));
+    let (out, rss_kib) = measured(cli().args(["run", "--policy", &wasm, LICENSING]));
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "turnstile: starting the policy component: the policy component needed more than its memory limit of 1024 MiB \
+         (it asked for 3752 MiB); raise it with --max-memory\n"
+    );
+    assert!(rss_kib < 200 << 10, "peak resident memory {rss_kib} KiB");
+}
+
+#[test]
+fn cli_what_if_and_check_name_the_limit_and_the_call() {
+    let dir = scratch();
+    let sync_users = write_component(dir.path(), "sync-users.wasm", &build(hostile::org_method("sync-users", None), Action::Loop));
+    let out = output(cli().args([
+        "what-if", "--policy", &sync_users, "--deadline", "0.2", "--users", "examples/users.csv", "--org",
+        "examples/org.json", "--at", "2026-11-22T10:00:00Z",
+    ]));
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("deciding the syncs of rows 1 to 65536: the policy component ran past its deadline of 0.2 s"), "{stderr}");
+
+    let usage = write_component(dir.path(), "usage.wasm", &build(hostile::org_method("usage", None), Action::GrowForever));
+    let out = output(cli().args(["check", "--policy", &usage, "--max-memory", "32", "examples/licenses.csv"]));
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("asking for usage: the policy component needed more than its memory limit of 32 MiB"), "{stderr}");
+}
