@@ -388,6 +388,33 @@ fn a_failed_decide_or_apply_changes_nothing() {
     }
 }
 
+#[test]
+fn an_org_error_names_the_organisation_and_the_event() {
+    let bytes = build(hostile::org_method("step", Some(UNASSIGN)), Action::Trap);
+    let evaluator = Evaluator::Component(policy(&bytes, Limits::default()));
+    let scenario = embedded().instance().unwrap().parse_scenario(&read(LICENSING), LICENSING).unwrap();
+    let mut org = Org::load(&evaluator, scenario.state, "acme").unwrap();
+    let e = org.step(&scenario.events[5]).unwrap_err();
+    let message = e.to_string();
+    assert!(message.starts_with("acme: unassign of `10ac88c8-2226-4a98-ae0c-b7f57df0c4d3`: "), "{message}");
+}
+#[test]
+fn a_checkpoint_that_fails_does_not_fail_the_event_it_follows() {
+    // Every snapshot traps: the checkpoints after 1,000 changes fail, and
+    // the events are decided all the same (the replay is only longer).
+    let text = long_scenario(2_200, 1_100);
+    let bytes = build(hostile::org_method("snapshot", None), Action::Trap);
+    let evaluator = Evaluator::Component(policy(&bytes, Limits::default()));
+    let mut formats = embedded().instance().unwrap();
+    let scenario = formats.parse_scenario(&text, "org.json").unwrap();
+    let mut org = Org::load(&evaluator, scenario.state, "org.json").unwrap();
+    let real = real_lines(&text);
+    for (i, event) in scenario.events.iter().enumerate() {
+        let decision = org.step(event).unwrap_or_else(|e| panic!("event {i}: {e}"));
+        assert_eq!(formats.render_decision(i as u32, event, &decision).unwrap(), real[i], "event {i}");
+    }
+    assert!(org.snapshot().is_err(), "this component can't take snapshots");
+}
 // ------------------------------------------------------------------ threads
 
 #[test]

@@ -12,6 +12,7 @@
 use crate::error::{Error, Result};
 use crate::instance::{Evaluator, Instance, OrgId};
 use crate::model::{Decision, Effect, Event, OrgState, Problem};
+use crate::run::describe;
 
 /// Changes between snapshots of the state kept for recovery.
 pub const CHECKPOINT: usize = 1000;
@@ -42,17 +43,30 @@ impl Org {
         Ok(Org { evaluator: evaluator.clone(), instance, id, name: name.to_string(), base: state, changes: Vec::new() })
     }
 
-    /// The decision for `event` now. Changes nothing.
-    pub fn decide(&mut self, event: &Event) -> Result<Decision> {
-        let decided = self.instance.decide(self.id, event);
-        self.contain(decided)
+    /// The organisation's name, as errors give it.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
-    /// Decides `event` and applies the decision's effects.
+    /// The decision for `event` now. Changes nothing. An error names the
+    /// organisation and the event (`acme: sync of `u1`: deciding: ...`).
+    pub fn decide(&mut self, event: &Event) -> Result<Decision> {
+        let decided = self.instance.decide(self.id, event);
+        self.contain(decided).map_err(|e| e.context(format!("{}: {}", self.name, describe(event))))
+    }
+
+    /// Decides `event` and applies the decision's effects. An error names
+    /// the organisation and the event.
     pub fn step(&mut self, event: &Event) -> Result<Decision> {
+        self.step_unnamed(event).map_err(|e| e.context(format!("{}: {}", self.name, describe(event))))
+    }
+
+    /// [`Org::step`], its errors left for the caller to place (`run` names
+    /// the file and the event's position).
+    pub(crate) fn step_unnamed(&mut self, event: &Event) -> Result<Decision> {
         let decided = self.instance.step(self.id, event);
         let decision = self.contain(decided)?;
-        self.record(Change::Step(event.clone()))?;
+        self.record(Change::Step(event.clone()));
         Ok(decision)
     }
 
@@ -60,27 +74,34 @@ impl Org {
     /// the state refuses them (nothing applied).
     pub fn apply(&mut self, effects: &[Effect]) -> Result<std::result::Result<(), Problem>> {
         let applied = self.instance.apply(self.id, effects);
-        let applied = self.contain(applied)?;
+        let applied = self.contain(applied).map_err(|e| e.context(&self.name))?;
         if applied.is_ok() {
-            self.record(Change::Apply(effects.to_vec()))?;
+            self.record(Change::Apply(effects.to_vec()));
         }
         Ok(applied)
     }
 
     /// The whole current state.
     pub fn snapshot(&mut self) -> Result<OrgState> {
+        self.snapshot_unnamed().map_err(|e| e.context(&self.name))
+    }
+
+    fn snapshot_unnamed(&mut self) -> Result<OrgState> {
         let state = self.instance.snapshot(self.id);
         self.contain(state)
     }
 
-    /// Keeps `change` for replay; every [`CHECKPOINT`] changes, a snapshot instead.
-    fn record(&mut self, change: Change) -> Result<()> {
+    /// Keeps `change` for replay; every [`CHECKPOINT`] changes, a snapshot
+    /// instead. The change is made already: a snapshot that fails (it is
+    /// contained like any call) only leaves the replay longer.
+    fn record(&mut self, change: Change) {
         self.changes.push(change);
-        if self.changes.len() >= CHECKPOINT {
-            self.base = self.snapshot()?;
-            self.changes.clear();
+        if self.changes.len() % CHECKPOINT == 0 {
+            if let Ok(state) = self.snapshot_unnamed() {
+                self.base = state;
+                self.changes.clear();
+            }
         }
-        Ok(())
     }
 
     /// A call's result; after a failure, the organisation is rebuilt as it

@@ -54,7 +54,7 @@ pub fn run_keeping_state(
     let mut report = Report::default();
     for (i, event) in scenario.events.iter().enumerate() {
         let line = org
-            .step(event)
+            .step_unnamed(event)
             .and_then(|decision| render(evaluator, &mut formats, i as u32, event, &decision))
             .map_err(|e| e.context(format!("{source}: events[{i}] ({})", describe(event))));
         match &line {
