@@ -415,6 +415,21 @@ fn a_checkpoint_that_fails_does_not_fail_the_event_it_follows() {
     }
     assert!(org.snapshot().is_err(), "this component can't take snapshots");
 }
+#[test]
+fn memory_refused_earlier_does_not_make_a_later_trap_a_limit() {
+    // The start function asks for gigabytes, is refused and carries on; a
+    // later trap is the component's defect (3), not a memory limit (4).
+    let bytes = hostile::component_with(&[
+        (Place::Start, Action::GrowHugeAndIgnore),
+        (hostile::org_method("step", Some(UNASSIGN)), Action::Trap),
+    ]);
+    let evaluator = Evaluator::Component(policy(&bytes, Limits::default()));
+    let (lines, ended) = run_lines(&evaluator, &read(LICENSING), LICENSING);
+    ended.unwrap();
+    let e = lines[5].1.as_ref().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Policy, "{e}");
+    assert!(e.to_string().contains("the policy component failed"), "{e}");
+}
 // ------------------------------------------------------------------ threads
 
 #[test]

@@ -313,6 +313,8 @@ impl<G> Sandbox<G> {
     /// in errors ("deciding event 3 of org.json").
     pub(crate) fn call<T>(&mut self, what: &str, f: impl FnOnce(&mut Store<Host>, &G) -> wasmtime::Result<T>) -> Result<T> {
         self.store.set_epoch_deadline(ticks(self.limits.deadline));
+        // A growth refused before this call (and survived) is not this call's failure.
+        self.store.data_mut().limiter.refused = None;
         f(&mut self.store, &self.exports).map_err(|e| failure(e, &self.store, self.limits, what))
     }
 }
