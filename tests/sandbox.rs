@@ -6,7 +6,7 @@
 
 mod hostile;
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Output, Stdio};
@@ -600,4 +600,107 @@ fn cli_what_if_and_check_name_the_limit_and_the_call() {
     assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("asking for usage: the policy component needed more than its memory limit of 32 MiB"), "{stderr}");
+}
+
+// ------------------------------------------------------------------ output accounted for
+
+fn dev_full() -> Stdio {
+    Stdio::from(std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full"))
+}
+
+/// A pipe whose reader is gone before the command starts.
+fn closed_pipe() -> Stdio {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    Stdio::from(writer)
+}
+
+const WHAT_IF: [&str; 9] = [
+    "what-if", "--users", "examples/users.csv", "--org", "examples/org.json", "--set", "auto_assign=true", "--at",
+    "2026-11-22T10:00:00Z",
+];
+
+/// Every command that prints results, each format.
+fn printing_commands() -> Vec<Vec<&'static str>> {
+    let mut commands = vec![
+        vec!["run", LICENSING],
+        vec!["run", "--native", LICENSING],
+        vec!["check", "examples/licenses.csv", "--org", "examples/org.json", "--users", "examples/users.csv"],
+        vec!["component", "--out", "-"],
+        vec!["component", "--info"],
+    ];
+    for format in ["table", "json", "csv"] {
+        let mut w = WHAT_IF.to_vec();
+        w.extend(["--format", format]);
+        commands.push(w);
+    }
+    commands
+}
+
+#[test]
+fn a_full_disk_on_standard_output_is_an_error_exit() {
+    for args in printing_commands() {
+        let out = cli().args(&args).stdout(dev_full()).stderr(Stdio::piped()).output().unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.ends_with("turnstile: writing standard output: No space left on device (os error 28)\n"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn help_and_version_on_a_full_disk_are_an_error_exit() {
+    for args in [vec!["--help"], vec!["run", "--help"], vec!["help", "check"], vec!["--version"]] {
+        let out = cli().args(&args).stdout(dev_full()).stderr(Stdio::piped()).output().unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("writing standard output: No space left on device"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly_with_status_0() {
+    let mut commands = printing_commands();
+    commands.extend([vec!["--help"], vec!["--version"]]);
+    for args in commands {
+        let out = cli().args(&args).stdout(closed_pipe()).stderr(Stdio::piped()).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+        let stderr = text(&out.stderr);
+        assert!(!stderr.contains("turnstile:") && !stderr.contains("panic"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_reader_that_goes_away_midway_ends_the_run_quietly() {
+    let dir = scratch();
+    let scenario = dir.path().join("long.json");
+    std::fs::write(&scenario, long_scenario(20_000, 10_000)).unwrap();
+    let mut child =
+        cli().args(["run", scenario.to_str().unwrap()]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 100];
+    stdout.read_exact(&mut first).unwrap();
+    assert!(first.starts_with(b"{\"event\":0,"));
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+}
+
+#[test]
+fn a_full_disk_on_standard_error_is_no_panic() {
+    let dir = scratch();
+    let trap = write_component(dir.path(), "trap.wasm", &build(hostile::org_method("step", Some(UNASSIGN)), Action::Trap));
+    for (args, status) in [
+        (vec!["check", "examples/licenses.csv"], 0), // warnings on standard error
+        (vec!["run", "no/such/file.json"], 2),
+        (vec!["run", "--policy", &trap, LICENSING], 3),
+        (vec!["what-if", "--users", "examples/users.csv", "--at", "2026-11-22T10:00:00Z"], 2),
+        (vec!["fly"], 2),
+    ] {
+        let out = cli().args(&args).stdout(Stdio::piped()).stderr(dev_full()).output().unwrap();
+        assert_eq!(out.status.code(), Some(status), "{args:?}");
+    }
 }

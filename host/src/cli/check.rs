@@ -7,7 +7,7 @@ use turnstile::error::Line;
 use turnstile::{Evaluator, Result, files, licenses};
 
 use super::PolicyArgs;
-use super::output::Stdout;
+use super::output::{Stdout, note};
 
 /// Check a licence CSV file (rules C1-C4) before importing it (turnstile import does it, then writes).
 #[derive(clap::Args)]
@@ -53,7 +53,7 @@ pub fn check(args: Args) -> Result<ExitCode> {
     let org_ref = org.as_ref().map(|(settings, name)| (settings, name.as_str()));
     let check = licenses::check(&mut evaluator.instance()?, &args.file, org_ref, args.users.as_deref())?;
     for w in &check.warnings {
-        eprintln!("{}", Line(w));
+        note!("{}", Line(w));
     }
     let file = args.file.display();
     if check.importable() {
@@ -65,16 +65,16 @@ pub fn check(args: Args) -> Result<ExitCode> {
         ))?;
         out.flush()?;
         if org.is_none() {
-            eprintln!("{file}: note: without --org the purchased licence counts were not checked");
+            note!("{file}: note: without --org the purchased licence counts were not checked");
         }
         return Ok(ExitCode::SUCCESS);
     }
     for e in &check.errors {
-        eprintln!("{}", Line(e));
+        note!("{}", Line(e));
     }
     let errors = check.error_count();
     let noun = if errors == 1 { "error" } else { "errors" };
-    eprintln!("{file}: {errors} {noun}; nothing can be imported");
+    note!("{file}: {errors} {noun}; nothing can be imported");
     Ok(ExitCode::from(1))
 }
 

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use turnstile::error::Line;
 use turnstile::{Result, files, licenses};
 
-use super::output::Stdout;
+use super::output::{Stdout, note};
 
 /// Export the active licences of a users listing as a licence file (rules C4, C5).
 #[derive(clap::Args)]
@@ -40,14 +40,14 @@ pub struct Args {
 pub fn export(args: Args) -> Result<ExitCode> {
     let read = licenses::read(&args.users)?;
     for w in &read.warnings {
-        eprintln!("{}", Line(w));
+        note!("{}", Line(w));
     }
     if !read.errors.is_empty() {
         for e in &read.errors {
-            eprintln!("{}", Line(e));
+            note!("{}", Line(e));
         }
         let noun = if read.errors.len() == 1 { "error" } else { "errors" };
-        eprintln!("{}: {} {noun}; nothing exported", args.users.display(), read.errors.len());
+        note!("{}: {} {noun}; nothing exported", args.users.display(), read.errors.len());
         return Ok(ExitCode::from(1));
     }
     match &args.out {

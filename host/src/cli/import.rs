@@ -9,7 +9,7 @@ use turnstile::{Result, files, licenses};
 
 use super::PolicyArgs;
 use super::check::read_org;
-use super::output::Stdout;
+use super::output::{Stdout, note};
 
 /// Import a licence file onto a users listing and write the listing after it (rules C1-C5).
 #[derive(clap::Args)]
@@ -62,15 +62,15 @@ pub fn import(args: Args) -> Result<ExitCode> {
     let org_ref = org.as_ref().map(|(settings, name)| (settings, name.as_str()));
     let import = licenses::import(&mut evaluator.instance()?, &args.file, org_ref, &args.users)?;
     for w in &import.check.warnings {
-        eprintln!("{}", Line(w));
+        note!("{}", Line(w));
     }
     let file = args.file.display();
     let Some(listing) = import.listing else {
         for e in &import.check.errors {
-            eprintln!("{}", Line(e));
+            note!("{}", Line(e));
         }
         let noun = if import.check.errors.len() == 1 { "error" } else { "errors" };
-        eprintln!("{file}: {} {noun}; nothing imported, {} unchanged", import.check.errors.len(), args.users.display());
+        note!("{file}: {} {noun}; nothing imported, {} unchanged", import.check.errors.len(), args.users.display());
         return Ok(ExitCode::from(1));
     };
     let target = args.out.as_ref().unwrap_or(&args.users);
@@ -84,7 +84,7 @@ pub fn import(args: Args) -> Result<ExitCode> {
     ))?;
     out.flush()?;
     if org.is_none() {
-        eprintln!("{file}: note: without --org the purchased licence counts were not checked");
+        note!("{file}: note: without --org the purchased licence counts were not checked");
     }
     Ok(ExitCode::SUCCESS)
 }

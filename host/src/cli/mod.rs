@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use output::note;
 use turnstile::{Error, ErrorKind, Evaluator, Limits, Options, Policy, Result};
 
 mod check;
@@ -109,7 +110,10 @@ impl PolicyArgs {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(e),
+    };
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Status(args) => status::status(args),
@@ -123,8 +127,29 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if e.kind() == ErrorKind::Closed => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("turnstile: {e}");
+            note!("turnstile: {e}");
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// Help, the version or a usage error, as clap prints them, but with the
+/// write checked: help that can't be written is an error exit (a closed
+/// pipe ends quietly), not a silent 0.
+fn clap_exit(e: clap::Error) -> ExitCode {
+    let printed = e.print().and_then(|()| std::io::Write::flush(&mut std::io::stdout()));
+    match printed {
+        // A usage error standard error can't take: nowhere left to say so.
+        Err(_) if e.use_stderr() => {}
+        Err(io) => {
+            let error = Error::output("standard output", io);
+            if error.kind() == ErrorKind::Closed {
+                return ExitCode::SUCCESS;
+            }
+            note!("turnstile: {error}");
+            return ExitCode::from(error.exit_code());
+        }
+        Ok(()) => {}
+    }
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
 }

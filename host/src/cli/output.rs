@@ -1,6 +1,10 @@
 //! Standard output for results: buffered, every write checked. A reader
 //! that went away (a closed pipe) ends the command quietly, as Unix tools
 //! do; any other failure (a full disk) is an error exit.
+//!
+//! Standard error, for warnings and errors, through [`note!`]: a line that
+//! can't be written there (a full disk, a closed pipe) is dropped, as there
+//! is nowhere left to say so; `eprintln!` would panic instead.
 
 use std::io::{self, BufWriter, StdoutLock, Write};
 
@@ -32,3 +36,12 @@ impl Stdout {
 fn failed(e: io::Error) -> Error {
     Error::output("standard output", e)
 }
+
+/// `eprintln!` that never panics: a line standard error can't take is dropped.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use note;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use turnstile::{Error, ErrorKind, Result, files};
 
 use super::PolicyArgs;
-use super::output::Stdout;
+use super::output::{Stdout, note};
 
 /// Feed a scenario's events to the policy and print one JSON decision per event.
 #[derive(clap::Args)]
@@ -60,7 +60,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     write_error = Some(e);
                     return ControlFlow::Break(());
                 }
-                eprintln!("turnstile: {e}");
+                note!("turnstile: {e}");
                 if worst.as_ref().is_none_or(|w| e.exit_code() > w.exit_code()) {
                     worst = Some(e);
                 }

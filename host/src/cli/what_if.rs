@@ -12,7 +12,7 @@ use turnstile_policy::calendar::parse_rfc3339;
 
 use super::PolicyArgs;
 use super::check::read_org;
-use super::output::Stdout;
+use super::output::{Stdout, note};
 use super::progress::Display;
 
 /// Ask what a settings change would do to every user of a users listing.
@@ -107,7 +107,7 @@ pub fn what_if(args: Args) -> Result<ExitCode> {
     display.clear();
     let mut answer = answer?;
     for w in &answer.warnings {
-        eprintln!("{}", Line(w));
+        note!("{}", Line(w));
     }
     if let Some(path) = &args.out_users {
         files::write_atomically(path, |w| answer.write_after_listing(w))?;
@@ -121,7 +121,7 @@ pub fn what_if(args: Args) -> Result<ExitCode> {
     out.flush()?;
     if args.timings {
         for (phase, t) in &answer.timings {
-            eprintln!("timing: {phase} {:.3} s", t.as_secs_f64());
+            note!("timing: {phase} {:.3} s", t.as_secs_f64());
         }
     }
     Ok(ExitCode::SUCCESS)
