@@ -704,3 +704,125 @@ fn a_full_disk_on_standard_error_is_no_panic() {
         assert_eq!(out.status.code(), Some(status), "{args:?}");
     }
 }
+
+// ------------------------------------------------------------------ inputs bounded
+
+#[test]
+fn an_endless_input_is_refused_at_its_bound_naming_the_file() {
+    let zero_as = |args: &[&str]| measured(cli().args(args));
+    for (args, status, message) in [
+        (vec!["run", "/dev/zero"], 2, "turnstile: /dev/zero: larger than 256 MiB, the most a text input may hold\n"),
+        (
+            vec!["what-if", "--users", "examples/users.csv", "--org", "/dev/zero"],
+            2,
+            "turnstile: /dev/zero: larger than 256 MiB, the most a text input may hold\n",
+        ),
+        (
+            vec!["check", "/dev/zero"],
+            1,
+            "/dev/zero:1:1: a row longer than 1 MiB: is this a CSV file?\n/dev/zero: 1 error; nothing can be imported\n",
+        ),
+        (
+            vec!["check", "examples/licenses.csv", "--users", "/dev/zero"],
+            2,
+            "turnstile: /dev/zero: the --users listing can't be used:\n/dev/zero:1:1: a row longer than 1 MiB: is this a CSV file?\n",
+        ),
+        (
+            vec!["what-if", "--users", "/dev/zero", "--at", "2026-11-22T10:00:00Z"],
+            2,
+            "turnstile: /dev/zero: the users listing can't be used:\n/dev/zero:1:1: a row longer than 1 MiB: is this a CSV file?\n",
+        ),
+        (
+            vec!["run", "--policy", "/dev/zero", LICENSING],
+            2,
+            "turnstile: /dev/zero: larger than 64 MiB, the most a policy component file may hold\n",
+        ),
+    ] {
+        let (out, rss_kib) = zero_as(&args);
+        assert_eq!(out.status.code(), Some(status), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stderr), message, "{args:?}");
+        assert_eq!(text(&out.stdout), "", "{args:?}");
+        // At most the bound (256 MiB) read, and a little more.
+        assert!(rss_kib < 400 << 10, "{args:?}: peak resident memory {rss_kib} KiB");
+    }
+    // Standard input too.
+    let out = cli()
+        .args(["run", "-"])
+        .stdin(std::fs::File::open("/dev/zero").unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stderr), "turnstile: <stdin>: larger than 256 MiB, the most a text input may hold\n");
+}
+
+#[test]
+fn a_directory_as_any_input_is_an_error_naming_it() {
+    let dir = scratch();
+    let d = dir.path().to_str().unwrap();
+    for args in [
+        vec!["run", d],
+        vec!["check", d],
+        vec!["check", "examples/licenses.csv", "--users", d],
+        vec!["check", "examples/licenses.csv", "--org", d],
+        vec!["what-if", "--users", d, "--at", "2026-11-22T10:00:00Z"],
+        vec!["what-if", "--users", "examples/users.csv", "--org", d],
+        vec!["run", "--policy", d, LICENSING],
+    ] {
+        let out = output(cli().args(&args));
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stderr), format!("turnstile: {d}: Is a directory (os error 21)\n"), "{args:?}");
+        assert_eq!(text(&out.stdout), "");
+    }
+}
+
+/// A FIFO in `dir` fed `content` by a thread, once a reader opens it.
+fn fifo(dir: &Path, name: &str, content: Vec<u8>) -> (String, std::thread::JoinHandle<()>) {
+    let path = dir.join(name);
+    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: a valid C string naming a path in our own directory.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    let p = path.clone();
+    let writer = std::thread::spawn(move || {
+        let mut f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+        let _ = f.write_all(&content);
+    });
+    (path.to_str().unwrap().to_string(), writer)
+}
+
+#[test]
+fn fifos_are_read_as_they_come() {
+    let dir = scratch();
+    let by_file = |args: &[&str]| output(cli().args(args));
+    // run FILE and --policy FILE
+    let (scenario, w1) = fifo(dir.path(), "scenario", read(LICENSING).into_bytes());
+    let (wasm, w2) = fifo(dir.path(), "policy.wasm", turnstile::policy::EMBEDDED_COMPONENT.to_vec());
+    let out = output(cli().args(["run", "--policy", &wasm, &scenario]));
+    w1.join().unwrap();
+    w2.join().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(out.stdout, by_file(&["run", LICENSING]).stdout);
+    // check FILE --users USERS --org ORG
+    let (licenses, w1) = fifo(dir.path(), "licenses.csv", read("examples/licenses.csv").into_bytes());
+    let (users, w2) = fifo(dir.path(), "users.csv", read("examples/users.csv").into_bytes());
+    let (org, w3) = fifo(dir.path(), "org.json", read("examples/org.json").into_bytes());
+    let out = output(cli().args(["check", &licenses, "--users", &users, "--org", &org]));
+    for w in [w1, w2, w3] {
+        w.join().unwrap();
+    }
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let expected = by_file(&["check", "examples/licenses.csv", "--users", "examples/users.csv", "--org", "examples/org.json"]);
+    assert_eq!(text(&out.stdout), text(&expected.stdout).replace("examples/licenses.csv", &licenses));
+    // what-if --users USERS
+    let (users, w) = fifo(dir.path(), "users2.csv", read("examples/users.csv").into_bytes());
+    let mut args = WHAT_IF.to_vec();
+    args[2] = &users;
+    args.extend(["--format", "json"]);
+    let out = output(cli().args(&args));
+    w.join().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut expected = WHAT_IF.to_vec();
+    expected.extend(["--format", "json"]);
+    assert_eq!(out.stdout, by_file(&expected).stdout);
+}

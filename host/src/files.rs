@@ -1,9 +1,9 @@
 //! Reading inputs with a bound and writing outputs whole.
 //!
 //! - Text inputs (scenarios, organisation files) are read up to
-//!   [`MAX_TEXT`]; a larger one, or an endless one like `/dev/zero`, is an
-//!   error naming the limit. `-` is standard input; FIFOs are read as they
-//!   come.
+//!   [`MAX_TEXT`], policy component files up to [`MAX_COMPONENT`]; a larger
+//!   one, or an endless one like `/dev/zero`, is an error naming the limit.
+//!   `-` is standard input; FIFOs are read as they come.
 //! - Licence files are streamed in [`CHUNK`]s: memory grows with what the
 //!   reader keeps, not with the file; the reader says when to stop.
 //! - Output files are written beside their target and renamed into place
@@ -19,6 +19,10 @@ use crate::error::{Error, Result};
 /// The most a scenario or organisation file may hold.
 pub const MAX_TEXT: u64 = 256 << 20;
 
+/// The most a policy component file (`--policy`) may hold: the real one is
+/// a few hundred KiB.
+pub const MAX_COMPONENT: u64 = 64 << 20;
+
 /// How much of a licence file is read and handed over at once.
 pub const CHUNK: usize = 1 << 20;
 
@@ -31,17 +35,32 @@ pub fn read_text(file: &str, max: u64) -> Result<(String, String)> {
         let f = std::fs::File::open(file).map_err(|e| Error::input(file, e))?;
         (Box::new(f), file.into())
     };
-    let mut bytes = Vec::new();
-    reader.take(max + 1).read_to_end(&mut bytes).map_err(|e| Error::input(&name, e))?;
-    if bytes.len() as u64 > max {
-        return Err(Error::input(&name, format!("larger than {} MiB, the most a text input may hold", max >> 20)));
-    }
+    let bytes = read_bounded(reader, &name, max, "a text input")?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
         Error::input(format!("{name}:{line}"), "not UTF-8 text")
     })?;
     Ok((text, name))
+}
+
+/// The bytes of the file at `path`, at most `max` of them; `what` names
+/// such a file in the error ("a policy component file").
+pub fn read_bytes(path: &Path, max: u64, what: &str) -> Result<Vec<u8>> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| Error::input(&name, e))?;
+    read_bounded(file, &name, max, what)
+}
+
+/// Everything `reader` gives, unless that is more than `max` bytes: an
+/// endless input (`/dev/zero`) stops at the bound.
+fn read_bounded(reader: impl Read, name: &str, max: u64, what: &str) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader.take(max + 1).read_to_end(&mut bytes).map_err(|e| Error::input(name, e))?;
+    if bytes.len() as u64 > max {
+        return Err(Error::input(name, format!("larger than {} MiB, the most {what} may hold", max >> 20)));
+    }
+    Ok(bytes)
 }
 
 /// Streams `path` to `each` in [`CHUNK`]s until the file ends or `each`

@@ -144,7 +144,7 @@ impl Policy {
 
     /// A component file, e.g. one written by `turnstile component --out`.
     pub fn from_file(path: &Path, options: &Options) -> Result<Policy> {
-        let bytes = std::fs::read(path).map_err(|e| Error::input(path.display(), e))?;
+        let bytes = crate::files::read_bytes(path, crate::files::MAX_COMPONENT, "a policy component file")?;
         Policy::from_bytes(&bytes, &path.display().to_string(), options)
     }
 
