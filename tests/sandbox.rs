@@ -826,3 +826,138 @@ fn fifos_are_read_as_they_come() {
     expected.extend(["--format", "json"]);
     assert_eq!(out.stdout, by_file(&expected).stdout);
 }
+
+// ------------------------------------------------------------------ output files
+
+/// The CLI under `umask`, as a shell would start it.
+fn cli_with_umask(umask: &str, args: &[&str]) -> Output {
+    let mut command = Command::new("/bin/sh");
+    command
+        .arg("-c")
+        .arg(format!("umask {umask} && exec \"$@\""))
+        .arg("sh")
+        .arg(env!("CARGO_BIN_EXE_turnstile"))
+        .args(args)
+        .current_dir(root())
+        .env("TURNSTILE_CACHE_DIR", cache_dir())
+        .stdin(Stdio::null());
+    output(&mut command)
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+/// The commands that write a file, writing `target`.
+fn writing_commands(target: &str) -> Vec<Vec<&str>> {
+    let mut what_if = WHAT_IF.to_vec();
+    what_if.extend(["--out-users", target]);
+    vec![vec!["run", LICENSING, "--state-out", target], what_if, vec!["component", "--out", target]]
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_new_output_file_gets_the_umasks_permissions() {
+    for (umask, expected) in [("022", 0o644), ("077", 0o600), ("002", 0o664)] {
+        let dir = scratch();
+        let target = dir.path().join("out");
+        for args in writing_commands(target.to_str().unwrap()) {
+            let _ = std::fs::remove_file(&target);
+            let out = cli_with_umask(umask, &args);
+            assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+            assert_eq!(mode(&target), expected, "umask {umask}: {args:?}");
+            assert_eq!(names(dir.path()), ["out"], "nothing else is left beside it");
+        }
+    }
+}
+
+#[test]
+fn a_replaced_output_file_keeps_its_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    for kept in [0o600, 0o640, 0o444] {
+        let dir = scratch();
+        let target = dir.path().join("out");
+        for args in writing_commands(target.to_str().unwrap()) {
+            std::fs::write(&target, "old").unwrap();
+            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(kept)).unwrap();
+            let out = cli_with_umask("022", &args);
+            assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+            assert_ne!(std::fs::read(&target).unwrap(), b"old", "{args:?}: replaced");
+            assert_eq!(mode(&target), kept, "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn a_symlink_planted_at_the_target_is_replaced_not_followed() {
+    let dir = scratch();
+    let victim = dir.path().join("victim");
+    let target = dir.path().join("out");
+    for args in writing_commands(target.to_str().unwrap()) {
+        std::fs::write(&victim, "precious").unwrap();
+        let _ = std::fs::remove_file(&target);
+        std::os::unix::fs::symlink(&victim, &target).unwrap();
+        let out = output(cli().args(&args));
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious", "{args:?}: the link's target is untouched");
+        assert!(std::fs::symlink_metadata(&target).unwrap().file_type().is_file(), "{args:?}: a file now");
+    }
+}
+
+#[test]
+fn stray_partial_files_are_left_alone() {
+    let dir = scratch();
+    let target = dir.path().join("out");
+    let strays = ["out.partial", ".turnstile-out.partial", ".turnstile-XXXXXX.partial", "out.tmp"];
+    for stray in strays {
+        std::fs::write(dir.path().join(stray), stray).unwrap();
+    }
+    // A stray that is a symlink to a file elsewhere, too.
+    std::fs::write(dir.path().join("victim"), "precious").unwrap();
+    std::os::unix::fs::symlink(dir.path().join("victim"), dir.path().join("out.partial.link")).unwrap();
+    for args in writing_commands(target.to_str().unwrap()) {
+        let out = output(cli().args(&args));
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+        for stray in strays {
+            assert_eq!(std::fs::read_to_string(dir.path().join(stray)).unwrap(), stray, "{args:?}");
+        }
+        assert_eq!(std::fs::read_to_string(dir.path().join("victim")).unwrap(), "precious");
+        let mut expected: Vec<String> = strays.iter().map(|s| s.to_string()).collect();
+        expected.extend(["out".into(), "out.partial.link".into(), "victim".into()]);
+        expected.sort();
+        assert_eq!(names(dir.path()), expected, "{args:?}: only the target is new");
+    }
+}
+
+#[test]
+fn a_write_that_fails_leaves_the_target_as_it_was_and_nothing_beside_it() {
+    let dir = scratch();
+    let target = dir.path().join("out");
+    std::fs::write(&target, "old").unwrap();
+    let failed = turnstile::files::write_atomically(&target, |w| {
+        w.write_all(b"half of it").map_err(|e| Error::output("out", e))?;
+        Err(Error::input("out", "the writer gave up"))
+    });
+    assert!(failed.is_err());
+    assert_eq!(std::fs::read(&target).unwrap(), b"old");
+    assert_eq!(names(dir.path()), ["out"]);
+    // Into a directory that doesn't exist, or onto a directory: an error naming the target.
+    let missing = dir.path().join("no/such/dir/out");
+    let e = turnstile::files::write_atomically(&missing, |w| w.write_all(b"x").map_err(|e| Error::output("x", e)))
+        .unwrap_err();
+    assert_eq!(e.to_string(), format!("{}: No such file or directory (os error 2)", missing.display()));
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let e = turnstile::files::write_atomically(&sub, |w| w.write_all(b"x").map_err(|e| Error::output("x", e)))
+        .unwrap_err();
+    assert!(e.to_string().starts_with(&format!("{}: ", sub.display())), "{e}");
+    assert!(sub.is_dir());
+    assert_eq!(names(dir.path()), ["out", "sub"]);
+}

@@ -8,8 +8,9 @@
 //!   reader keeps, not with the file; the reader says when to stop.
 //! - Output files are written beside their target and renamed into place
 //!   ([`write_atomically`]): a new file is created exclusively with a fresh
-//!   name, a replaced file keeps its permissions, a symlink at the target is
-//!   replaced rather than followed, and a stray file is never touched.
+//!   name and the permissions a plain create would give it (0666 less the
+//!   umask), a replaced file keeps its permissions, a symlink at the target
+//!   is replaced rather than followed, and a stray file is never touched.
 
 use std::io::{self, Read, Write};
 use std::path::Path;
@@ -89,8 +90,14 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> Resul
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let fail = |e: io::Error| Error::input(path.display(), e);
-    let mut file = tempfile::Builder::new().prefix(".turnstile-").suffix(".partial").tempfile_in(dir).map_err(fail)?;
+    let fail = |e: io::Error| Error::input(path.display(), without_temporary_path(e));
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".turnstile-").suffix(".partial");
+    // Created exclusively (O_EXCL, never through a symlink) with the mode a
+    // plain create has: 0666 less the umask, not tempfile's 0600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut file = builder.tempfile_in(dir).map_err(fail)?;
     {
         let mut out = io::BufWriter::new(file.as_file_mut());
         write(&mut out)?;
@@ -105,4 +112,15 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> Resul
     file.as_file().sync_all().map_err(fail)?;
     file.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
+}
+
+/// The error without the temporary file's name, which tempfile adds (`...
+/// at path "DIR/.turnstile-XXXXXX.partial"`) and which means nothing to
+/// whoever asked for the target.
+fn without_temporary_path(e: io::Error) -> String {
+    let message = e.to_string();
+    match message.find(" at path \"") {
+        Some(i) if e.raw_os_error().is_none() => message[..i].to_string(),
+        _ => message,
+    }
 }
