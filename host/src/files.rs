@@ -54,10 +54,27 @@ pub fn read_bytes(path: &Path, max: u64, what: &str) -> Result<Vec<u8>> {
 }
 
 /// Everything `reader` gives, unless that is more than `max` bytes: an
-/// endless input (`/dev/zero`) stops at the bound.
-fn read_bounded(reader: impl Read, name: &str, max: u64, what: &str) -> Result<Vec<u8>> {
+/// endless input (`/dev/zero`) stops at the bound. The buffer grows by
+/// doubling but never past the bound (`read_to_end` would double a buffer
+/// of `max` bytes to twice that to find the byte too many).
+fn read_bounded(mut reader: impl Read, name: &str, max: u64, what: &str) -> Result<Vec<u8>> {
+    let limit = usize::try_from(max).unwrap_or(usize::MAX - 1) + 1;
     let mut bytes = Vec::new();
-    reader.take(max + 1).read_to_end(&mut bytes).map_err(|e| Error::input(name, e))?;
+    let mut chunk = vec![0u8; 1 << 16];
+    while bytes.len() < limit {
+        let want = chunk.len().min(limit - bytes.len());
+        let n = match reader.read(&mut chunk[..want]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::input(name, e)),
+        };
+        if bytes.len() + n > bytes.capacity() {
+            let grown = (bytes.capacity() * 2).max(bytes.len() + n).min(limit);
+            bytes.try_reserve_exact(grown - bytes.len()).map_err(|e| Error::input(name, e))?;
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+    }
     if bytes.len() as u64 > max {
         return Err(Error::input(name, format!("larger than {} MiB, the most {what} may hold", max >> 20)));
     }
