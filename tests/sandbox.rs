@@ -944,3 +944,92 @@ fn a_write_that_fails_leaves_the_target_as_it_was_and_nothing_beside_it() {
     assert!(sub.is_dir());
     assert_eq!(names(dir.path()), ["out", "sub"]);
 }
+
+// ------------------------------------------------------------------ linear in input size
+//
+// Each of these inputs took a time quadratic in its size (minutes at these
+// sizes). Through the component with the default limits they must be read
+// well within the default deadline of 10 s: a deadline reached here is the
+// sandbox mistaking ordinary input for an attack. (The benches in
+// benches/decisions.rs measure them at 1k, 10k and 100k.)
+
+const N: usize = 100_000;
+
+/// Reads `text` through the component with the default limits; an error
+/// must be the input's (located diagnostics), not a limit.
+fn read_scenario(text: &str) -> Result<turnstile::model::Scenario, Error> {
+    let read = embedded().instance().unwrap().parse_scenario(text, "big.json");
+    if let Err(e) = &read {
+        assert_eq!(e.kind(), ErrorKind::Input, "{}", e.to_string().lines().next().unwrap_or(""));
+    }
+    read
+}
+
+fn groups_json(shape: &str, n: usize) -> Vec<serde_json::Value> {
+    (0..n)
+        .map(|i| {
+            let parent = match shape {
+                "chain" => (i > 0).then(|| format!("g{}", i - 1)),
+                "wide" => (i > 0).then(|| "g0".to_string()),
+                _ => Some(format!("g{}", (i + n - 1) % n)), // cycle
+            };
+            serde_json::json!({ "id": format!("g{i}"), "kind": "user", "parent": parent })
+        })
+        .collect()
+}
+
+#[test]
+fn a_cycle_of_100k_groups_is_refused_with_every_problem_placed() {
+    let text = serde_json::to_string(&serde_json::json!({ "groups": groups_json("cycle", N) })).unwrap();
+    let e = read_scenario(&text).unwrap_err();
+    let problems = e.input_diagnostics();
+    assert_eq!(problems.len(), N);
+    // Placed at each group's parent, on the one line of this file.
+    assert!(problems.iter().all(|d| d.line == 1 && d.column > 1 && d.message == "groups form a cycle"));
+    assert_eq!(problems[N - 1].path, format!("groups[{}].parent", N - 1));
+}
+
+#[test]
+fn an_object_of_300k_keys_is_read_in_linear_time() {
+    let keys: Vec<String> = (0..300_000).map(|i| format!("\"k{i}\":0")).collect();
+    let text = format!("{{\"org\":{{{}}}}}", keys.join(","));
+    let e = read_scenario(&text).unwrap_err();
+    assert!(e.to_string().contains("org.k0: unknown field `k0`"), "{}", e.to_string().lines().next().unwrap());
+    // And a duplicate far into it is found, placed at the second one.
+    let text = format!("{{\"org\":{{{},\"k123456\":1}}}}", keys.join(","));
+    let e = read_scenario(&text).unwrap_err();
+    let message = e.to_string();
+    assert!(message.contains("duplicate key `k123456` (first at line 1, column"), "{message}");
+}
+
+#[test]
+fn an_organisation_of_100k_plans_is_read_in_linear_time() {
+    let plans: Vec<serde_json::Value> =
+        (0..N).map(|i| serde_json::json!({ "name": format!("p{i}"), "feature_sets": ["calls"] })).collect();
+    let text = serde_json::to_string(&serde_json::json!({ "org": { "plans": plans, "plan": "p99999" } })).unwrap();
+    let scenario = read_scenario(&text).unwrap();
+    assert_eq!(scenario.state.settings.plans.len(), N + 3, "the three default plans and these");
+    // The same through an --org file, with a --set.
+    let org = serde_json::to_string(&serde_json::json!({ "plans": plans })).unwrap();
+    let settings = embedded().instance().unwrap().parse_org(&org, "org.json", &["plan=p5".into()]).unwrap();
+    assert_eq!(settings.plan, "p5");
+    // Duplicates are each reported.
+    let twice: Vec<serde_json::Value> = plans.iter().chain(&plans).cloned().collect();
+    let text = serde_json::to_string(&serde_json::json!({ "org": { "plans": twice } })).unwrap();
+    assert_eq!(read_scenario(&text).unwrap_err().input_diagnostics().len(), N);
+}
+
+#[test]
+fn a_hundred_thousand_problems_are_each_placed() {
+    // The same id 100k times, and 100k users in a group that doesn't exist.
+    let same: Vec<serde_json::Value> = (0..N).map(|_| serde_json::json!({ "id": "u" })).collect();
+    let text = serde_json::to_string_pretty(&serde_json::json!({ "users": same })).unwrap();
+    let e = read_scenario(&text).unwrap_err();
+    let problems = e.input_diagnostics();
+    assert_eq!(problems.len(), N - 1);
+    assert_eq!((problems[0].line, problems[0].path.as_str()), (7, "users[1].id"));
+    assert_eq!(problems[N - 2].line as usize, 4 + 3 * (N - 1));
+    let lost: Vec<serde_json::Value> = (0..N).map(|i| serde_json::json!({ "id": format!("u{i}"), "groups": ["nowhere"] })).collect();
+    let text = serde_json::to_string(&serde_json::json!({ "users": lost })).unwrap();
+    assert_eq!(read_scenario(&text).unwrap_err().input_diagnostics().len(), N);
+}

@@ -12,6 +12,10 @@ use std::borrow::Cow;
 /// Nesting deeper than this is refused (a scenario nests four or five deep).
 pub const MAX_DEPTH: usize = 64;
 
+/// Objects up to this many members are searched for a duplicate key one
+/// member at a time; larger ones through an ordered map.
+const SCAN_KEYS: usize = 16;
+
 /// A JSON value and the byte offset where it starts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Value<'a> {
@@ -68,6 +72,35 @@ pub fn position(text: &str, at: usize) -> (u32, u32) {
     let start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = before[start..].chars().count() + 1;
     (line as u32, column as u32)
+}
+
+/// [`position`] of each of `offsets`, found in one pass over `text`
+/// (sorted by offset), so that placing many values costs the text once,
+/// not once per value.
+pub fn positions(text: &str, offsets: &[usize]) -> Vec<(u32, u32)> {
+    let mut order: Vec<usize> = (0..offsets.len()).collect();
+    order.sort_by_key(|&i| offsets[i]);
+    let mut out = vec![(1, 1); offsets.len()];
+    let bytes = text.as_bytes();
+    let (mut pos, mut line, mut column) = (0usize, 1u32, 1u32);
+    for i in order {
+        let at = offsets[i].min(text.len());
+        if !text.is_char_boundary(at) {
+            out[i] = position(text, at);
+            continue;
+        }
+        for &b in &bytes[pos..at] {
+            if b == b'\n' {
+                line += 1;
+                column = 1;
+            } else if b & 0xC0 != 0x80 {
+                column += 1;
+            }
+        }
+        pos = at;
+        out[i] = (line, column);
+    }
+    out
 }
 
 /// Reads one JSON value filling all of `text` (whitespace around it allowed).
@@ -153,6 +186,10 @@ impl<'a> Parser<'a> {
     fn object(&mut self, depth: usize) -> Result<Kind<'a>, SyntaxError> {
         self.pos += 1; // {
         let mut members: Vec<Member<'a>> = Vec::new();
+        // Past a few members, keys are looked up in order (a tree, not a
+        // hash: no input can make it slow): an object of n keys costs
+        // n log n, not n².
+        let mut seen: Option<std::collections::BTreeMap<Cow<'a, str>, usize>> = None;
         self.skip_space();
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -165,7 +202,20 @@ impl<'a> Parser<'a> {
                 return Err(self.error(format!("expected a key in quotes, found {}", self.found())));
             }
             let key = self.string()?;
-            if let Some(first) = members.iter().find(|m| m.key == key) {
+            if members.len() == SCAN_KEYS {
+                seen = Some(members.iter().enumerate().map(|(i, m)| (m.key.clone(), i)).collect());
+            }
+            let first = match &mut seen {
+                None => members.iter().position(|m| m.key == key),
+                Some(seen) => match seen.entry(key.clone()) {
+                    std::collections::btree_map::Entry::Occupied(e) => Some(*e.get()),
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(members.len());
+                        None
+                    }
+                },
+            };
+            if let Some(first) = first.map(|i| &members[i]) {
                 let (line, column) = position(self.text, first.at);
                 return Err(SyntaxError {
                     at,

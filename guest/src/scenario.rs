@@ -251,11 +251,12 @@ fn org(v: &Value, path: &Path) -> R<Settings> {
     o.set(&mut s.idle_logout_minutes, "idle_logout_minutes", path, u32_value)?;
     o.set(&mut s.plan, "plan", path, string)?;
     if let Some(plans) = o.opt("plans", path, |v, p| list(v, p, plan))? {
-        let mut own: Vec<String> = Vec::new();
+        // A plan named like a default replaces it (the first one so named
+        // does; any later one is a duplicate that loading reports).
+        let mut defaults: std::collections::HashMap<String, Option<usize>, rustc_hash::FxBuildHasher> =
+            s.plans.iter().enumerate().map(|(i, p)| (p.name.clone(), Some(i))).collect();
         for plan in plans {
-            let default = s.plans.iter().position(|p| p.name == plan.name && !own.contains(&p.name));
-            own.push(plan.name.clone());
-            match default {
+            match defaults.get_mut(&plan.name).and_then(Option::take) {
                 Some(i) => s.plans[i] = plan,
                 None => s.plans.push(plan),
             }
@@ -643,7 +644,23 @@ pub fn parse(text: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>> {
         .map_err(|e| vec![diagnostic(text, source, e.at, String::new(), e.message)])?;
     let scenario = read_scenario(&root).map_err(|b| vec![diagnostic(text, source, b.at, b.path, b.message)])?;
     if let Err(problems) = State::load(scenario.state.clone()) {
-        return Err(problems.iter().map(|p| locate_problem(text, source, &root, &scenario.state, p)).collect());
+        // Every problem placed, the text read once for all of them.
+        let placed: Vec<(usize, String)> = problems.iter().map(|p| locate_problem(&root, &scenario.state, p)).collect();
+        let offsets: Vec<usize> = placed.iter().map(|(at, _)| *at).collect();
+        let lines_and_columns = json::positions(text, &offsets);
+        return Err(placed
+            .into_iter()
+            .zip(problems)
+            .zip(lines_and_columns)
+            .map(|(((_, path), p), (line, column))| Diagnostic {
+                source: source.to_string(),
+                line,
+                column,
+                path,
+                severity: Severity::Error,
+                message: p.message,
+            })
+            .collect());
     }
     Ok(scenario)
 }
@@ -731,7 +748,8 @@ fn find<'v, 'a>(root: &'v Value<'a>, path: &[String]) -> Option<&'v Value<'a>> {
 /// path in the state (`settings.plan`, `users[2].id`), which is a path in
 /// the file once `settings` is read as `org`. A licence type over-assigned
 /// is placed at the first holder past the purchased count.
-fn locate_problem(text: &str, source: &str, root: &Value, state: &OrgState, p: &Problem) -> Diagnostic {
+/// Gives the byte offset and the path.
+fn locate_problem(root: &Value, state: &OrgState, p: &Problem) -> (usize, String) {
     let path = match p.field.strip_prefix("settings") {
         Some(rest) => format!("org{rest}"),
         None => p.field.clone(),
@@ -752,7 +770,7 @@ fn locate_problem(text: &str, source: &str, root: &Value, state: &OrgState, p: &
             break;
         }
     }
-    diagnostic(text, source, at, path, p.message.clone())
+    (at, path)
 }
 
 /// Reads the `org` object of a scenario on its own (`--org` files), then

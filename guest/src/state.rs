@@ -968,9 +968,10 @@ pub fn change_settings(settings: &mut Settings, change: &SettingsChange) {
 /// in its range (O1).
 pub fn check_settings(settings: &Settings) -> Vec<Problem> {
     let mut problems = Vec::new();
+    // Plans are few, but an organisation file may hold any number: by name.
+    let mut names: HashMap<&str, (), FxBuildHasher> = HashMap::default();
     for (i, plan) in settings.plans.iter().enumerate() {
-        // Plans are few: a look back is enough.
-        if settings.plans[..i].iter().any(|p| p.name == plan.name) {
+        if names.insert(&plan.name, ()).is_some() {
             problems.push(problem(format!("settings.plans[{i}].name"), format!("duplicate plan `{}`", plan.name)));
         }
     }
