@@ -990,6 +990,33 @@ fn a_cycle_of_100k_groups_is_refused_with_every_problem_placed() {
 }
 
 #[test]
+fn deleting_a_group_with_100k_subgroups_is_decided_and_applied() {
+    for shape in ["chain", "wide"] {
+        let delete = serde_json::json!({ "at": "2026-11-22T10:00:00Z", "kind": "delete_group", "actor": "admin", "group": "g0" });
+        let text = serde_json::to_string(&serde_json::json!({
+            "groups": groups_json(shape, N),
+            "users": [{ "id": "admin", "main_admin": true }],
+            "events": [delete],
+        }))
+        .unwrap();
+        let scenario = read_scenario(&text).unwrap();
+        let mut org = Org::load(&embedded(), scenario.state, shape).unwrap();
+        let decision = org.decide(&scenario.events[0]).unwrap();
+        assert_eq!(decision.effects.len(), N, "{shape}: every subgroup, then the group");
+        // Undone whole when the last effect is refused...
+        let mut refused = decision.effects.clone();
+        refused.push(turnstile::model::Effect::RemoveGroup("no such group".into()));
+        assert!(org.apply(&refused).unwrap().is_err(), "{shape}");
+        let state = org.snapshot().unwrap();
+        assert_eq!(state.groups.len(), N + 1, "{shape}: nothing removed (the Position group too)");
+        // ...and done whole by the step.
+        assert!(org.step(&scenario.events[0]).unwrap().allow);
+        let state = org.snapshot().unwrap();
+        assert_eq!(state.groups.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(), ["position"], "{shape}");
+    }
+}
+
+#[test]
 fn an_object_of_300k_keys_is_read_in_linear_time() {
     let keys: Vec<String> = (0..300_000).map(|i| format!("\"k{i}\":0")).collect();
     let text = format!("{{\"org\":{{{}}}}}", keys.join(","));

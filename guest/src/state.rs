@@ -8,8 +8,9 @@
 //! rescans the population.
 //!
 //! Users live in [`Users`]: a dense vector addressed by [`UserIx`], with ids
-//! interned once. Groups are few and kept as the contract's records, with an
-//! index by id so that no group operation is worse than linear.
+//! interned once. Groups are kept as the contract's records, with an index
+//! by id, a count of each group's subgroups and one of its members, so that
+//! no group operation is worse than linear (removing one is constant time).
 
 use std::collections::HashMap;
 
@@ -45,6 +46,9 @@ pub struct State {
     holders: [Holders; 2],
     /// Accounts in the `active` state (S1).
     active: u32,
+    /// Users in each group, by group id (as permission group or user group):
+    /// a group with members can't be removed.
+    members: HashMap<String, u32, FxBuildHasher>,
 }
 
 /// The open sessions, by user position (few: people logged in to the panel).
@@ -79,15 +83,32 @@ impl Sessions {
 }
 
 /// The organisation's groups, in the order they were given, with an index.
+/// A removed group leaves its slot empty, so that removing a group (and
+/// undoing that) takes constant time, not a shift and a reindex of all the
+/// others; [`Groups::compact`] drops the empty slots once they are most.
 #[derive(Debug, Clone, Default)]
 struct Groups {
-    list: Vec<Group>,
+    slots: Vec<Option<Group>>,
+    /// Slot by id, of every group there is.
     index: HashMap<String, usize, FxBuildHasher>,
+    /// How many subgroups each group has, by the parent's id: counted when
+    /// first asked for (removing a group), then kept up to date.
+    children: Option<HashMap<String, u32, FxBuildHasher>>,
 }
 
 impl Groups {
     fn get(&self, id: &str) -> Option<&Group> {
-        self.index.get(id).map(|&i| &self.list[i])
+        self.index.get(id).and_then(|&i| self.slots[i].as_ref())
+    }
+
+    /// The groups, in order.
+    fn iter(&self) -> impl Iterator<Item = &Group> {
+        self.slots.iter().flatten()
+    }
+
+    /// How many groups there are.
+    fn len(&self) -> usize {
+        self.index.len()
     }
 
     /// Adds a group; `false` when its id is taken.
@@ -95,35 +116,73 @@ impl Groups {
         if self.index.contains_key(&group.id) {
             return false;
         }
-        self.index.insert(group.id.clone(), self.list.len());
-        self.list.push(group);
+        self.index.insert(group.id.clone(), self.slots.len());
+        self.count_child(&group, 1);
+        self.slots.push(Some(group));
         true
     }
 
-    fn remove(&mut self, pos: usize) -> Group {
-        let group = self.list.remove(pos);
-        self.reindex();
-        group
+    /// Takes the group out of slot `pos` (which [`Groups::insert`] can fill again).
+    fn remove(&mut self, pos: usize) -> Option<Group> {
+        let group = self.slots.get_mut(pos)?.take()?;
+        self.index.remove(&group.id);
+        self.count_child(&group, -1);
+        Some(group)
     }
 
+    /// Puts `group` back in slot `pos`, which [`Groups::remove`] emptied.
     fn insert(&mut self, pos: usize, group: Group) {
-        self.list.insert(pos, group);
-        self.reindex();
+        self.index.insert(group.id.clone(), pos);
+        self.count_child(&group, 1);
+        self.slots[pos] = Some(group);
     }
 
-    /// Puts `group` at `pos` (same id); the group that was there.
-    fn replace(&mut self, pos: usize, group: Group) -> Group {
-        std::mem::replace(&mut self.list[pos], group)
+    /// Puts `group` in slot `pos` (the same id); the group that was there.
+    fn replace(&mut self, pos: usize, group: Group) -> Option<Group> {
+        self.count_child(&group, 1);
+        let old = self.slots.get_mut(pos)?.replace(group)?;
+        self.count_child(&old, -1);
+        Some(old)
     }
 
+    /// Takes the last group off (undoing a push).
     fn pop(&mut self) {
-        if let Some(g) = self.list.pop() {
+        if let Some(g) = self.slots.pop().flatten() {
             self.index.remove(&g.id);
+            self.count_child(&g, -1);
         }
     }
 
-    fn reindex(&mut self) {
-        self.index = self.list.iter().enumerate().map(|(i, g)| (g.id.clone(), i)).collect();
+    fn has_subgroups(&mut self, id: &str) -> bool {
+        let children = self.children.get_or_insert_with(|| {
+            let mut counts: HashMap<String, u32, FxBuildHasher> = HashMap::default();
+            for parent in self.slots.iter().flatten().filter_map(|g| g.parent.as_ref()) {
+                *counts.entry(parent.clone()).or_insert(0) += 1;
+            }
+            counts
+        });
+        children.get(id).is_some_and(|&n| n > 0)
+    }
+
+    fn count_child(&mut self, group: &Group, by: i32) {
+        if let (Some(children), Some(parent)) = (&mut self.children, &group.parent) {
+            let n = children.entry(parent.clone()).or_insert(0);
+            *n = n.saturating_add_signed(by);
+            if *n == 0 {
+                children.remove(parent);
+            }
+        }
+    }
+
+    /// Drops the empty slots when they are most of them: positions change,
+    /// so only between changes (no undo pending).
+    fn compact(&mut self) {
+        if self.slots.len() > 64 && self.index.len() * 2 < self.slots.len() {
+            self.slots.retain(Option::is_some);
+            for (i, g) in self.slots.iter().flatten().enumerate() {
+                self.index.insert(g.id.clone(), i);
+            }
+        }
     }
 }
 
@@ -176,6 +235,7 @@ impl Loader {
             assigned: [0, 0],
             holders: [Holders::default(), Holders::default()],
             active: 0,
+            members: HashMap::default(),
         };
         Loader {
             state,
@@ -338,7 +398,7 @@ impl State {
         OrgState {
             settings: self.settings.clone(),
             users: self.users.iter().map(|u| u.to_user()).collect(),
-            groups: self.groups.list.clone(),
+            groups: self.groups.iter().cloned().collect(),
             sessions,
         }
     }
@@ -361,8 +421,9 @@ impl State {
         self.groups.get(id)
     }
 
-    pub fn groups(&self) -> &[Group] {
-        &self.groups.list
+    /// The groups, in the order they were given (new ones last).
+    pub fn groups(&self) -> impl Iterator<Item = &Group> {
+        self.groups.iter()
     }
 
     pub fn session(&self, user: UserIx) -> Option<&OpenSession> {
@@ -384,7 +445,7 @@ impl State {
     pub fn ancestors<'a>(&'a self, group: &str) -> impl Iterator<Item = &'a Group> + 'a {
         let first = self.group(group);
         // Load refuses cycles; the bound only keeps a bad state from looping.
-        std::iter::successors(first, |g| g.parent.as_deref().and_then(|p| self.group(p))).take(self.groups.list.len())
+        std::iter::successors(first, |g| g.parent.as_deref().and_then(|p| self.group(p))).take(self.groups.len())
     }
 
     /// The subgroups of `group` at any depth, each after its own subgroups
@@ -392,7 +453,7 @@ impl State {
     /// Linear in the number of groups.
     pub fn subgroups(&self, group: &str) -> Vec<&Group> {
         let mut children: HashMap<&str, Vec<&Group>, FxBuildHasher> = HashMap::default();
-        for g in &self.groups.list {
+        for g in self.groups.iter() {
             if let Some(parent) = g.parent.as_deref() {
                 children.entry(parent).or_default().push(g);
             }
@@ -400,7 +461,7 @@ impl State {
         // Depth first, children before their parent, without recursion (a
         // chain of groups may be deep); `seen` keeps a bad state from looping.
         let mut out = Vec::new();
-        let mut seen = vec![false; self.groups.list.len()];
+        let mut seen = vec![false; self.groups.slots.len()];
         let mut stack: Vec<(&str, usize)> = vec![(group, 0)];
         while let Some((id, next)) = stack.pop() {
             let kids = children.get(id).map_or(&[][..], Vec::as_slice);
@@ -428,7 +489,7 @@ impl State {
     /// parent), in the order of `users`.
     pub fn members(&self, group: &str) -> Vec<UserRef<'_>> {
         // Membership by group position: a flag per group.
-        let mut inside = vec![false; self.groups.list.len()];
+        let mut inside = vec![false; self.groups.slots.len()];
         for g in self.subgroups(group).into_iter().map(|g| g.id.as_str()).chain([group]) {
             if let Some(&i) = self.groups.index.get(g) {
                 inside[i] = true;
@@ -480,6 +541,7 @@ impl State {
                 return Err(problem(format!("effects[{i}]"), message));
             }
         }
+        self.groups.compact();
         Ok(())
     }
 
@@ -495,6 +557,7 @@ impl State {
                 return Err(problem(format!("effects[{i}]"), message));
             }
         }
+        self.groups.compact();
         Ok(())
     }
 
@@ -616,14 +679,18 @@ impl State {
                 let Some(&pos) = self.groups.index.get(&**id) else {
                     return Err(format!("unknown group `{id}`"));
                 };
-                if self.groups.list.iter().any(|g| g.parent.as_deref() == Some(&**id)) {
+                if self.groups.has_subgroups(id) {
                     return Err(format!("group `{id}` still has subgroups"));
                 }
-                let member = |u: &UserRef| u.permission_group() == Some(&**id) || u.groups().iter().any(|g| g == &**id);
-                if let Some(u) = self.users.iter().find(member) {
-                    return Err(format!("group `{id}` still has member `{}`", u.id()));
+                if self.members.contains_key(&**id) {
+                    // Found by a scan only to be named: the refusal ends the apply.
+                    let member = |u: &UserRef| u.permission_group() == Some(&**id) || u.groups().iter().any(|g| g == &**id);
+                    let who = self.users.iter().find(member).map_or(String::new(), |u| u.id().to_string());
+                    return Err(format!("group `{id}` still has member `{who}`"));
                 }
-                undo.push(Undo::Group(pos, self.groups.remove(pos)));
+                if let Some(group) = self.groups.remove(pos) {
+                    undo.push(Undo::Group(pos, group));
+                }
                 Ok(())
             }
             Effect::SaveFeatures { user, features } => self.change_profile(*user, undo, |p| {
@@ -684,11 +751,12 @@ impl State {
                 let Some(&pos) = self.groups.index.get(&group.id) else {
                     return Err(format!("unknown group `{}`", group.id));
                 };
-                if self.groups.list[pos].kind != group.kind {
+                if self.groups.get(&group.id).is_some_and(|g| g.kind != group.kind) {
                     return Err(format!("group `{}` can't change kind", group.id));
                 }
-                let old = self.groups.replace(pos, (**group).clone());
-                undo.push(Undo::ChangedGroup(pos, old));
+                if let Some(old) = self.groups.replace(pos, (**group).clone()) {
+                    undo.push(Undo::ChangedGroup(pos, old));
+                }
                 self.check_group_tree()
             }
             Effect::SetSettings(change) => {
@@ -703,7 +771,8 @@ impl State {
     /// The groups as a whole still load: unique ids, known parents of the
     /// same kind, no cycle.
     fn check_group_tree(&self) -> Result<(), String> {
-        check_groups(&self.groups.list).into_iter().next().map_or(Ok(()), |p| Err(format!("{}: {}", p.field, p.message)))
+        let groups: Vec<Group> = self.groups.iter().cloned().collect();
+        check_groups(&groups).into_iter().next().map_or(Ok(()), |p| Err(format!("{}: {}", p.field, p.message)))
     }
 
     fn require(&self, user: UserIx) -> Result<(), String> {
@@ -816,6 +885,14 @@ impl State {
     /// Adds user `ix` to the derived indexes.
     fn index(&mut self, ix: UserIx) {
         let user = self.users.get(ix);
+        for group in user.permission_group().into_iter().chain(user.groups().iter().map(String::as_str)) {
+            match self.members.get_mut(group) {
+                Some(n) => *n += 1,
+                None => {
+                    self.members.insert(group.to_string(), 1);
+                }
+            }
+        }
         if let Some(license) = user.held_license() {
             self.assigned[license.index()] += 1;
             if let Some(since) = user.inactivity_instant() {
@@ -830,6 +907,14 @@ impl State {
     /// Removes user `ix` from the derived indexes.
     fn unindex(&mut self, ix: UserIx) {
         let user = self.users.get(ix);
+        for group in user.permission_group().into_iter().chain(user.groups().iter().map(String::as_str)) {
+            if let Some(n) = self.members.get_mut(group) {
+                *n -= 1;
+                if *n == 0 {
+                    self.members.remove(group);
+                }
+            }
+        }
         if let Some(license) = user.held_license() {
             self.assigned[license.index()] -= 1;
             if user.inactivity_instant().is_some() {
