@@ -12,8 +12,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use turnstile::{Evaluator, Instance, Options, OrgId, Policy};
 use turnstile_policy::listing::Listing;
 use turnstile_policy::model::{
-    Channel, Event, EventKind, Group, GroupKind, LicenseEvent, LicenseType, OrgState, Selector, Settings, SyncEvent,
-    User,
+    Channel, Event, EventKind, Group, GroupAction, GroupKind, LicenseEvent, LicenseType, OrgState, Selector, Settings,
+    SyncEvent, User,
 };
 
 const T: i64 = 1_795_341_600; // 2026-11-22T10:00:00Z
@@ -208,28 +208,114 @@ fn csv(c: &mut Criterion) {
     group.finish();
 }
 
-/// Loading groups is linear: a chain of `n` groups, each the parent of the next.
+/// `n` user groups of one shape: a chain (each the parent of the next), wide
+/// (every one a child of the first) or a cycle (each the parent of the
+/// next, the last of the first).
+fn shaped_groups(shape: &str, n: usize) -> Vec<Group> {
+    (0..n)
+        .map(|i| Group {
+            id: format!("g{i}"),
+            kind: GroupKind::User,
+            name: None,
+            parent: match shape {
+                "chain" => (i > 0).then(|| format!("g{}", i - 1)),
+                "wide" => (i > 0).then(|| "g0".to_string()),
+                _ => Some(format!("g{}", (i + n - 1) % n)),
+            },
+            permissions: Vec::new(),
+        })
+        .collect()
+}
+
+const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
+
+/// Groups are linear to load, to read from a scenario (a cycle's every
+/// problem placed in the file), and to delete (a group and all its
+/// subgroups: one decision, one effect per group, applied at once).
 fn groups(c: &mut Criterion) {
-    let mut group = c.benchmark_group("load groups (chain)");
+    let mut group = c.benchmark_group("load groups");
     group.sample_size(10);
-    for n in [1_000, 10_000, 100_000] {
-        let groups: Vec<Group> = (0..n)
-            .map(|i| Group {
-                id: format!("g{i}"),
-                kind: GroupKind::User,
-                name: None,
-                parent: (i > 0).then(|| format!("g{}", i - 1)),
-                permissions: Vec::new(),
-            })
-            .collect();
-        let state = OrgState { settings: Settings::default(), users: Vec::new(), groups, sessions: Vec::new() };
+    for shape in ["chain", "wide", "cycle"] {
+        for n in SIZES {
+            let state = OrgState { settings: Settings::default(), users: Vec::new(), groups: shaped_groups(shape, n), sessions: Vec::new() };
+            group.throughput(Throughput::Elements(n as u64));
+            group.bench_with_input(BenchmarkId::new(shape, n), &state, |b, s| {
+                b.iter(|| black_box(turnstile_policy::Org::load(s.clone()).is_ok()))
+            });
+        }
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("read groups");
+    group.sample_size(10);
+    for shape in ["chain", "wide", "cycle"] {
+        for n in SIZES {
+            let state = OrgState { settings: Settings::default(), users: Vec::new(), groups: shaped_groups(shape, n), sessions: Vec::new() };
+            let text = turnstile_policy::scenario::render_state(&state);
+            group.throughput(Throughput::Elements(n as u64));
+            group.bench_with_input(BenchmarkId::new(shape, n), &text, |b, t| {
+                b.iter(|| black_box(turnstile_policy::scenario::parse(t, "bench.json").is_ok()))
+            });
+        }
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("delete group");
+    group.sample_size(10);
+    for shape in ["chain", "wide"] {
+        for n in SIZES {
+            let mut admin = User::new("admin".to_string());
+            admin.main_admin = true;
+            let state = OrgState { settings: Settings::default(), users: vec![admin], groups: shaped_groups(shape, n), sessions: Vec::new() };
+            let org = turnstile_policy::Org::load(state).unwrap();
+            let delete = Event {
+                at: T,
+                kind: EventKind::DeleteGroup(GroupAction { actor: "admin".into(), group: "g0".into() }),
+            };
+            group.throughput(Throughput::Elements(n as u64));
+            group.bench_with_input(BenchmarkId::new(shape, n), &delete, |b, e| {
+                b.iter_batched(|| org.clone(), |mut org| black_box(org.step(e).allow), criterion::BatchSize::LargeInput)
+            });
+        }
+    }
+    group.finish();
+}
+
+/// The other inputs whose size an attacker chooses: an organisation's
+/// plans, one JSON object's keys, problems to place in the file, one CSV
+/// row's fields. Linear each.
+fn input_sizes(c: &mut Criterion) {
+    let mut group = c.benchmark_group("read inputs");
+    group.sample_size(10);
+    for n in SIZES {
         group.throughput(Throughput::Elements(n as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(n), &state, |b, s| {
-            b.iter(|| black_box(turnstile_policy::Org::load(s.clone()).unwrap()))
+        let plans: Vec<String> = (0..n).map(|i| format!("{{\"name\":\"p{i}\",\"feature_sets\":[\"calls\"]}}")).collect();
+        let text = format!("{{\"org\":{{\"plans\":[{}]}}}}", plans.join(","));
+        group.bench_with_input(BenchmarkId::new("plans", n), &text, |b, t| {
+            b.iter(|| black_box(turnstile_policy::scenario::parse(t, "bench.json").is_ok()))
+        });
+        let keys: Vec<String> = (0..n).map(|i| format!("\"k{i}\":0")).collect();
+        let text = format!("{{{}}}", keys.join(","));
+        group.bench_with_input(BenchmarkId::new("object keys", n), &text, |b, t| {
+            b.iter(|| black_box(turnstile_policy::json::parse(t).is_ok()))
+        });
+        let users: Vec<&str> = (0..n).map(|_| "{\"id\":\"u\"}").collect();
+        let text = format!("{{\"users\":[{}]}}", users.join(","));
+        group.bench_with_input(BenchmarkId::new("duplicate users placed", n), &text, |b, t| {
+            b.iter(|| black_box(turnstile_policy::scenario::parse(t, "bench.json").is_ok()))
+        });
+    }
+    for fields in [10_000, 100_000, 1_000_000] {
+        let mut bytes = b"\"Id\",\"Full Name\",\"Email\",\"Standard\",\"Inspections\"\n".to_vec();
+        bytes.extend(std::iter::repeat_n(b',', fields - 1));
+        bytes.push(b'\n');
+        group.throughput(Throughput::Elements(fields as u64));
+        group.bench_with_input(BenchmarkId::new("csv fields in one row", fields), &bytes, |b, bytes| {
+            b.iter(|| black_box(Listing::read(bytes, "bench.csv")))
         });
     }
     group.finish();
 }
 
-criterion_group!(benches, decide, load, load_population, sync_batch, csv, groups);
+criterion_group!(benches, decide, load, load_population, sync_batch, csv, groups, input_sizes);
 criterion_main!(benches);
