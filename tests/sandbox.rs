@@ -1060,3 +1060,101 @@ fn a_hundred_thousand_problems_are_each_placed() {
     let text = serde_json::to_string(&serde_json::json!({ "users": lost })).unwrap();
     assert_eq!(read_scenario(&text).unwrap_err().input_diagnostics().len(), N);
 }
+
+// ------------------------------------------------------------------ duplicate keys
+
+/// `scenario` through the CLI (component, then native): refused, exit 2,
+/// nothing printed, the one message exactly `message`.
+fn refused_with(scenario: &str, message: &str) {
+    for native in [false, true] {
+        let mut command = cli();
+        command.args(["run", "-"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        if native {
+            command.arg("--native");
+        }
+        let mut child = command.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(scenario.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{scenario}");
+        assert_eq!(text(&out.stdout), "");
+        assert_eq!(text(&out.stderr), format!("turnstile: {message}\n"), "native: {native}");
+    }
+}
+
+#[test]
+fn duplicate_keys_are_refused_everywhere_with_their_place() {
+    let event = r#"{"at": "2026-11-22T10:00:00Z", "kind": "sync", "user": "u"}"#;
+    for (scenario, message) in [
+        (r#"{"users": [], "users": []}"#.to_string(), "<stdin>:1:15: duplicate key `users` (first at line 1, column 2)"),
+        (
+            r#"{"org": {"trial": true, "auto_assign": true, "trial": false}}"#.into(),
+            "<stdin>:1:46: duplicate key `trial` (first at line 1, column 10)",
+        ),
+        (
+            r#"{"org": {"licenses": {"standard": 1, "standard": 2}}}"#.into(),
+            "<stdin>:1:38: duplicate key `standard` (first at line 1, column 23)",
+        ),
+        (
+            r#"{"org": {"plans": [{"name": "gold", "feature_sets": ["calls"], "name": "silver"}]}}"#.into(),
+            "<stdin>:1:64: duplicate key `name` (first at line 1, column 21)",
+        ),
+        (
+            r#"{"users": [{"id": "u", "name": "Ann", "id": "v"}]}"#.into(),
+            "<stdin>:1:39: duplicate key `id` (first at line 1, column 13)",
+        ),
+        (
+            r#"{"users": [{"id": "u", "features": {"recording": true, "recording": false}}]}"#.into(),
+            "<stdin>:1:56: duplicate key `recording` (first at line 1, column 37)",
+        ),
+        (
+            r#"{"users": [{"id": "u", "features": {"country_filter": {"enabled": true, "allowed": [], "enabled": false}}}]}"#.into(),
+            "<stdin>:1:88: duplicate key `enabled` (first at line 1, column 56)",
+        ),
+        (
+            r#"{"users": [{"id": "u", "app": {"recording": true, "recording": true}}]}"#.into(),
+            "<stdin>:1:51: duplicate key `recording` (first at line 1, column 32)",
+        ),
+        (
+            r#"{"groups": [{"id": "g", "kind": "user", "kind": "permission"}]}"#.into(),
+            "<stdin>:1:41: duplicate key `kind` (first at line 1, column 25)",
+        ),
+        (
+            r#"{"users": [{"id": "u"}], "sessions": [{"user": "u", "login_at": "2026-11-22T10:00:00Z", "user": "u"}]}"#.into(),
+            "<stdin>:1:89: duplicate key `user` (first at line 1, column 40)",
+        ),
+        (
+            // The issue's example: a sync by `u` that was decided as a login by `v`.
+            r#"{"users": [{"id": "u"}, {"id": "v"}], "events": [{"at": "2026-11-22T10:00:00Z", "kind": "sync", "user": "u", "user": "v", "kind": "login"}]}"#.into(),
+            "<stdin>:1:110: duplicate key `user` (first at line 1, column 97)",
+        ),
+        (
+            format!(r#"{{"users": [{{"id": "admin", "main_admin": true}}], "events": [{event}, {{"at": "2026-11-22T10:00:00Z", "kind": "create_user", "actor": "admin", "user": {{"id": "w", "id": "x"}}}}]}}"#),
+            "<stdin>:1:214: duplicate key `id` (first at line 1, column 203)",
+        ),
+        (
+            "{\n  \"about\": \"x\",\n  \"events\": [],\n  \"about\": \"y\"\n}".into(),
+            "<stdin>:4:3: duplicate key `about` (first at line 2, column 3)",
+        ),
+    ] {
+        refused_with(&scenario, message);
+    }
+}
+
+#[test]
+fn duplicate_keys_in_an_org_file_are_refused_with_their_place() {
+    let dir = scratch();
+    let org = dir.path().join("org.json");
+    std::fs::write(&org, "{\n  \"licenses\": {\"standard\": 3, \"inspections\": 1, \"standard\": 30}\n}\n").unwrap();
+    let org = org.to_str().unwrap();
+    let expected = format!("turnstile: {org}:2:49: duplicate key `standard` (first at line 2, column 16)\n");
+    for args in [
+        vec!["check", "examples/licenses.csv", "--org", org],
+        vec!["what-if", "--users", "examples/users.csv", "--org", org, "--set", "auto_assign=true"],
+        vec!["what-if", "--native", "--users", "examples/users.csv", "--org", org],
+    ] {
+        let out = output(cli().args(&args));
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(text(&out.stderr), expected, "{args:?}");
+    }
+}
+
