@@ -1158,3 +1158,21 @@ fn duplicate_keys_in_an_org_file_are_refused_with_their_place() {
     }
 }
 
+
+// ------------------------------------------------------------------ the limits' own values
+
+#[test]
+fn any_deadline_is_taken_or_refused_without_a_panic() {
+    for (deadline, status) in [("1e300", 2), ("inf", 2), ("nan", 2), ("-1", 2), ("0", 2), ("1e-300", 2), ("1e12", 0), ("0.001", 0)] {
+        let out = output(cli().args(["run", LICENSING, &format!("--deadline={deadline}")]));
+        assert_eq!(out.status.code(), Some(status), "--deadline {deadline}: {}", text(&out.stderr));
+        if status == 2 {
+            assert_eq!(text(&out.stderr), "turnstile: --deadline: must be a positive number of seconds\n");
+        }
+    }
+    // Centuries through the library: no overflow of the epoch, the calls run.
+    let evaluator = Evaluator::Component(policy(turnstile::policy::EMBEDDED_COMPONENT, limits(Duration::MAX, 1024)));
+    let (lines, ended) = run_lines(&evaluator, &read(LICENSING), LICENSING);
+    ended.unwrap();
+    assert!(lines.iter().all(|(_, l)| l.is_ok()));
+}

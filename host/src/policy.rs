@@ -272,8 +272,11 @@ fn start_ticker(engine: &Engine) {
     });
 }
 
+/// The epoch ticks `deadline` lasts (at least one whole tick). A deadline
+/// of centuries is as good as none, and must not overflow the epoch.
 fn ticks(deadline: Duration) -> u64 {
-    (deadline.as_millis() / TICK.as_millis()).max(1) as u64 + 1
+    let ticks = (deadline.as_millis() / TICK.as_millis()).max(1) + 1;
+    u64::try_from(ticks).unwrap_or(u64::MAX).min(u64::MAX / 4)
 }
 
 /// One store with a component instantiated in it, and the interface of it

@@ -80,14 +80,15 @@ pub struct PolicyArgs {
 
 impl PolicyArgs {
     pub fn options(&self) -> Result<Options> {
-        if !(self.deadline.is_finite() && self.deadline > 0.0) {
-            return Err(Error::input("--deadline", "must be a positive number of seconds"));
-        }
+        let deadline = Duration::try_from_secs_f64(self.deadline)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| Error::input("--deadline", "must be a positive number of seconds"))?;
         if self.max_memory == 0 || self.max_memory > 4096 {
             return Err(Error::input("--max-memory", "must be 1 to 4096 MiB (a component's memory is 32-bit)"));
         }
         Ok(Options {
-            limits: Limits { deadline: Duration::from_secs_f64(self.deadline), max_memory: self.max_memory << 20 },
+            limits: Limits { deadline, max_memory: self.max_memory << 20 },
             cache: !self.no_cache,
             expect_sha256: self.expect_sha256.clone(),
         })
