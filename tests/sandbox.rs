@@ -255,14 +255,18 @@ fn a_start_function_refused_memory_that_carries_on_decides_as_the_real_one() {
 }
 
 #[test]
-fn a_loop_in_the_scenario_reader_is_an_error_naming_the_file() {
-    let bytes = build(hostile::scenario_export("parse"), Action::Loop);
-    let evaluator = Evaluator::Component(policy(&bytes, limits(SHORT, 1024)));
-    let (lines, ended) = run_lines(&evaluator, &read(LICENSING), LICENSING);
-    assert!(lines.is_empty(), "nothing decided");
-    let e = ended.unwrap_err();
+fn the_formats_component_runs_under_the_same_limits() {
+    // The scenario reader is the embedded formats component (--policy
+    // replaces only the rules); it starts in a store of its own with the
+    // policy's limits: a memory cap too small for it stops it.
+    let policy = policy(turnstile::policy::EMBEDDED_COMPONENT, limits(SHORT, 1));
+    let e = policy.instantiate_formats().err().expect("1 MiB is too little");
     assert_eq!(e.kind(), ErrorKind::Limit);
-    assert!(e.to_string().starts_with("reading examples/licensing.json: "), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "starting the formats component: the policy component needed more than its memory limit of 1 MiB \
+         (it asked for 2 MiB); raise it with --max-memory"
+    );
 }
 
 // ------------------------------------------------------------------ containment, through the library
@@ -515,6 +519,22 @@ fn cli_a_trap_on_one_event_prints_every_other_decision_and_exits_3() {
 }
 
 #[test]
+fn cli_status_names_a_failed_event_once() {
+    let dir = scratch();
+    let wasm = write_component(dir.path(), "trap.wasm", &build(hostile::org_method("step", Some(UNASSIGN)), Action::Trap));
+    let out = output(cli().args(["status", "--policy", &wasm, LICENSING]));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(
+            "turnstile: examples/licensing.json: events[5] (unassign of `10ac88c8-2226-4a98-ae0c-b7f57df0c4d3`): deciding: the policy component failed ("
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn cli_endless_memory_growth_exits_4_and_stays_small() {
     let dir = scratch();
     let bytes = build(hostile::org_method("step", Some(hostile::SYNC)), Action::GrowForever);
@@ -613,6 +633,9 @@ fn printing_commands() -> Vec<Vec<&'static str>> {
         vec!["check", "examples/licenses.csv", "--org", "examples/org.json", "--users", "examples/users.csv"],
         vec!["component", "--out", "-"],
         vec!["component", "--info"],
+        vec!["status", "examples/accounts.json"],
+        vec!["status", "examples/accounts.json", "--format", "json"],
+        vec!["export", "examples/users.csv"],
     ];
     for format in ["table", "json", "csv"] {
         let mut w = WHAT_IF.to_vec();
@@ -836,7 +859,13 @@ fn mode(path: &Path) -> u32 {
 fn writing_commands(target: &str) -> Vec<Vec<&str>> {
     let mut what_if = WHAT_IF.to_vec();
     what_if.extend(["--out-users", target]);
-    vec![vec!["run", LICENSING, "--state-out", target], what_if, vec!["component", "--out", target]]
+    vec![
+        vec!["run", LICENSING, "--state-out", target],
+        what_if,
+        vec!["component", "--out", target],
+        vec!["export", "examples/users.csv", "--out", target],
+        vec!["import", "examples/licenses.csv", "--users", "examples/users.csv", "--org", "examples/org.json", "--out", target],
+    ]
 }
 
 fn names(dir: &Path) -> Vec<String> {

@@ -58,14 +58,15 @@ impl Org {
     /// Decides `event` and applies the decision's effects. An error names
     /// the organisation and the event.
     pub fn step(&mut self, event: &Event) -> Result<Decision> {
-        self.step_unnamed(event).map_err(|e| e.context(format!("{}: {}", self.name, describe(event))))
+        let place = format!("{}: {}", self.name, describe(event));
+        self.step_at(event, place)
     }
 
-    /// [`Org::step`], its errors left for the caller to place (`run` names
-    /// the file and the event's position).
-    pub(crate) fn step_unnamed(&mut self, event: &Event) -> Result<Decision> {
+    /// [`Org::step`], an error placed by the caller instead: `place` says
+    /// where the event comes from (`FILE: events[3] (sync of `u1`)`).
+    pub fn step_at(&mut self, event: &Event, place: impl std::fmt::Display) -> Result<Decision> {
         let decided = self.instance.step(self.id, event);
-        let decision = self.contain(decided)?;
+        let decision = self.contain(decided).map_err(|e| e.context(place))?;
         self.record(Change::Step(event.clone()));
         Ok(decision)
     }

@@ -53,10 +53,10 @@ pub fn run_keeping_state(
     let mut org = Org::load(evaluator, scenario.state, source)?;
     let mut report = Report::default();
     for (i, event) in scenario.events.iter().enumerate() {
+        let place = format!("{source}: events[{i}] ({})", describe(event));
         let line = org
-            .step_unnamed(event)
-            .and_then(|decision| render(evaluator, &mut formats, i as u32, event, &decision))
-            .map_err(|e| e.context(format!("{source}: events[{i}] ({})", describe(event))));
+            .step_at(event, &place)
+            .and_then(|decision| render(evaluator, &mut formats, i as u32, event, &decision).map_err(|e| e.context(&place)));
         match &line {
             Ok(_) => report.decided += 1,
             Err(_) => report.failed += 1,

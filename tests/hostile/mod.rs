@@ -42,8 +42,10 @@ pub enum Action {
 /// Where it is done.
 #[derive(Debug, Clone)]
 pub enum Place {
-    /// At the start of an export of the `engine` interface (`[method]org.step`),
-    /// on every call, or only when the event's kind is the given case.
+    /// At the start of the core export whose name ends with `name`
+    /// (`#[method]org.step`, of the `engine` interface, whatever the
+    /// package's version), on every call, or only when the event's kind is
+    /// the given case.
     Export { name: String, kind: Option<u32> },
     /// In a start function the component runs when it is instantiated.
     Start,
@@ -73,12 +75,7 @@ pub fn component_with(injections: &[(Place, Action)]) -> Vec<u8> {
 
 /// `[method]org.NAME` of the engine interface, on events of kind `kind` (or every call).
 pub fn org_method(name: &str, kind: Option<u32>) -> Place {
-    Place::Export { name: format!("turnstile:policy/engine@0.2.0#[method]org.{name}"), kind }
-}
-
-/// An export of the scenario interface (`parse`, `render-decision`).
-pub fn scenario_export(name: &str) -> Place {
-    Place::Export { name: format!("turnstile:policy/scenario@0.2.0#{name}"), kind: None }
+    Place::Export { name: format!("#[method]org.{name}"), kind }
 }
 
 /// The main core module inside the embedded component (the largest; the
@@ -241,7 +238,10 @@ fn inject_one(injector: &mut Injector, place: &Place, action: Action) {
     match place {
         Place::Start => injector.start = Some(act),
         Place::Export { name, kind } => {
-            let &func = injector.shape.exports.get(name).unwrap_or_else(|| panic!("no export `{name}`"));
+            let mut found = injector.shape.exports.iter().filter(|(export, _)| {
+                export.starts_with("turnstile:policy/engine@") && export.ends_with(name.as_str())
+            });
+            let (_, &func) = found.next().unwrap_or_else(|| panic!("no export of the engine ending `{name}`"));
             let prelude = match kind {
                 None => vec![Instruction::Call(act)],
                 Some(kind) => {

@@ -68,7 +68,7 @@ pub fn status(args: Args) -> Result<ExitCode> {
     };
     let mut org = Org::load(&evaluator, scenario.state, &source)?;
     for (i, event) in scenario.events.iter().enumerate() {
-        org.step(event).map_err(|e| e.context(format!("{source}: events[{i}] ({})", turnstile::run::describe(event))))?;
+        org.step_at(event, format!("{source}: events[{i}] ({})", turnstile::run::describe(event)))?;
     }
     let state = org.snapshot()?;
     let mut instance = evaluator.instance()?;
