@@ -172,6 +172,36 @@ fn the_written_component_is_the_policy_run_uses() {
 }
 
 #[test]
+fn stamped_decisions_name_the_rules_that_decided_them() {
+    let plain = turnstile(&["run", "examples/licensing.json"], None);
+    let info = text(&turnstile(&["component", "--info"], None).stdout);
+    let field = |name: &str| {
+        let line = info.lines().find(|l| l.starts_with(&format!("{name}:"))).expect(name);
+        line.split_whitespace().nth(1).unwrap().to_string()
+    };
+    let (version, sha256) = (field("version"), field("sha256"));
+    // "rules:      edition 2 (docs/rules.md)"
+    let edition = info.lines().find(|l| l.starts_with("rules:")).unwrap().split_whitespace().nth(2).unwrap();
+    for native in [false, true] {
+        let mut args = vec!["run", "--stamp", "examples/licensing.json"];
+        if native {
+            args.push("--native");
+        }
+        let stamped = turnstile(&args, None);
+        assert_eq!(stamped.status.code(), Some(0), "{}", text(&stamped.stderr));
+        let (plain, stamped) = (text(&plain.stdout), text(&stamped.stdout));
+        assert_eq!(plain.lines().count(), stamped.lines().count());
+        for (plain, stamped) in plain.lines().zip(stamped.lines()) {
+            let mut line: serde_json::Value = serde_json::from_str(stamped).unwrap();
+            let policy = line.as_object_mut().unwrap().remove("policy").expect("a policy field");
+            assert_eq!(policy, serde_json::json!({ "version": version, "rules": edition, "sha256": sha256 }));
+            assert_eq!(line, serde_json::from_str::<serde_json::Value>(plain).unwrap(), "nothing else changes");
+            assert!(stamped.starts_with(&plain[..plain.len() - 1]), "the stamp is the last field: {stamped}");
+        }
+    }
+}
+
+#[test]
 fn help_documents_exit_codes_with_an_example() {
     let out = turnstile(&["run", "--help"], None);
     let help = text(&out.stdout);

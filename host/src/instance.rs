@@ -38,6 +38,32 @@ impl Evaluator {
             Evaluator::Native => Instance::Native(NativeInstance::default()),
         })
     }
+
+    /// Which rules decide, as a JSON object for an audit log:
+    /// `{"version":"0.3.0","rules":"2","sha256":"…"}` (the component's version,
+    /// its rules' edition, and the SHA-256 of the component file). The native
+    /// rules are the embedded component's source, tested byte-identical to it,
+    /// so they carry the embedded component's hash.
+    pub fn stamp(&self) -> Result<String> {
+        let info = self.instance()?.info()?;
+        let sha256 = match self {
+            Evaluator::Component(policy) => policy.sha256(),
+            Evaluator::Native => crate::policy::embedded_sha256(),
+        };
+        // The strings come from the component, which may be anyone's (--policy).
+        let quote = |text: &str| {
+            let mut quoted = String::from('"');
+            for c in text.chars() {
+                match c {
+                    '"' | '\\' => quoted.extend(['\\', c]),
+                    c if c < ' ' => quoted.push_str(&format!("\\u{:04x}", c as u32)),
+                    c => quoted.push(c),
+                }
+            }
+            quoted + "\""
+        };
+        Ok(format!(r#"{{"version":{},"rules":{},"sha256":{}}}"#, quote(&info.version), quote(&info.rules), quote(&sha256)))
+    }
 }
 
 /// One instance of the rules, holding organisations and listings.

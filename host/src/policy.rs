@@ -136,6 +136,11 @@ impl ResourceLimiter for Limiter {
     }
 }
 
+/// The SHA-256 of the component embedded in this binary, in hex.
+pub fn embedded_sha256() -> String {
+    cache::hex(&Sha256::digest(EMBEDDED_COMPONENT))
+}
+
 impl Policy {
     /// The component embedded in this binary.
     pub fn embedded(options: &Options) -> Result<Policy> {

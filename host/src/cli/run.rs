@@ -17,10 +17,14 @@ Examples:
   cat scenario.json | turnstile run -
   turnstile run --policy turnstile.wasm --expect-sha256 HEX examples/licensing.json
   turnstile run examples/accounts.json --state-out after.json
+  turnstile run --stamp examples/licensing.json
 
 Each decision's effects are applied before the next event. Lines are printed
 as the events are decided. The scenario format and the decision line are in
-docs/scenario.md.
+docs/scenario.md. --stamp ends every line with the rules that decided it, for
+an audit log: \"policy\":{\"version\":\"0.3.0\",\"rules\":\"2\",\"sha256\":\"...\"}, the
+component's version, the edition of its rules and the SHA-256 of its file (as
+`turnstile component --info` prints them).
 
 Exit status:
   0  every event decided (denials included)
@@ -36,6 +40,10 @@ pub struct Args {
     /// continue from later (written whole, or not at all).
     #[arg(long, value_name = "FILE")]
     state_out: Option<PathBuf>,
+    /// End every decision line with `"policy":{...}`: the version, rules
+    /// edition and SHA-256 of the component that decided it.
+    #[arg(long)]
+    stamp: bool,
     #[command(flatten)]
     policy: PolicyArgs,
 }
@@ -43,12 +51,17 @@ pub struct Args {
 pub fn run(args: Args) -> Result<ExitCode> {
     let (text, source) = files::read_text(&args.file, files::MAX_TEXT)?;
     let evaluator = args.policy.evaluator()?;
+    let stamp = if args.stamp { Some(evaluator.stamp()?) } else { None };
     let mut out = Stdout::new();
     let mut worst: Option<Error> = None;
     let mut write_error: Option<Error> = None;
     let report = turnstile::run::run_keeping_state(&evaluator, &text, &source, args.state_out.is_some(), |_, line| {
         match line {
             Ok(line) => {
+                let line = match &stamp {
+                    Some(stamp) => stamped(&line, stamp),
+                    None => line,
+                };
                 if let Err(e) = out.line(&line) {
                     write_error = Some(e);
                     return ControlFlow::Break(());
@@ -82,4 +95,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(e) if e.kind() == ErrorKind::Closed => Ok(ExitCode::SUCCESS),
         Some(e) => Ok(ExitCode::from(e.exit_code())),
     }
+}
+
+/// A decision line (one JSON object) with `"policy":STAMP` as its last field.
+fn stamped(line: &str, stamp: &str) -> String {
+    let body = line.strip_suffix('}').unwrap_or(line);
+    format!(r#"{body},"policy":{stamp}}}"#)
 }
