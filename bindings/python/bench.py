@@ -6,14 +6,16 @@ several rounds. Each call includes converting the event to WIT values and the
 decision back to Python objects.
 
     python bindings/python/bench.py [COMPONENT.wasm|""] [N]     (with the package installed; "": its component)
+
+Only the policy component is loaded: deciding needs nothing of the formats component.
 """
 
 import statistics
 import sys
 import time
 
-from turnstile_policy import (Channel, Event, EventKind, LicenseEvent, LicenseType, OrgState, Policy, Selector,
-                              SyncEvent)
+from turnstile_policy import (Channel, Event, EventKind, LicenseEvent, LicenseType, OrgState, PolicyComponent,
+                              Selector, SyncEvent, component_path)
 
 T = 1_795_341_600  # 2026-11-22T10:00:00Z
 DAY = 86_400
@@ -45,7 +47,7 @@ def per_call(rounds, calls, f):
 
 
 def main():
-    policy = Policy(sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] else None)
+    policy = PolicyComponent(component_path(sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] else None))
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000
     state = organisation(policy, 1_000)
     org = policy.engine.Org.load(state)

@@ -1,13 +1,13 @@
 """Turnstile from Python: build an organisation, ask for decisions, keep the state.
 
-After `pip install ./bindings/python` (the package carries the policy component):
+After `pip install ./bindings/python` (the package carries both components, policy and formats):
 
     python bindings/python/example.py
 """
 
 from turnstile_policy import Channel, Event, EventKind, OrgState, Policy, SyncEvent, instant, rfc3339
 
-policy = Policy()  # the component inside the package; Policy("other.wasm") loads another
+policy = Policy()  # the components inside the package; Policy("policy.wasm", "formats.wasm") loads others
 engine = policy.engine
 
 # One Standard licence, given out automatically; defaults come from the component.

@@ -7,18 +7,22 @@
 Every record becomes a dataclass (snake_case fields, `__slots__`, so a
 misspelt field is an AttributeError rather than a silently ignored value),
 every enum a `str` Enum, every variant a base class with one small dataclass
-per case, every resource a class whose methods call the component, and every
-exported interface a class of its functions (`policy.engine`,
-`policy.scenario`). The WIT's `///` doc comments become the docstrings. A
-schema at the end of the file tells the runtime (`_runtime.py`) how each
-value crosses the boundary; nothing is restated by hand, so a new event kind,
-field, code or method is one run of this script away.
+per case, every resource a class whose methods call the component, every exported
+interface with functions a class of them (`policy.engine`, `policy.scenario`,
+`policy.listing`), and every world a component class that loads a component
+of that world and checks it (`PolicyComponent`, `FormatsComponent`). An
+interface exported by several worlds (`types`, by both) is written once, so
+a value one component returns is a value the other takes. The WIT's `///`
+doc comments become the docstrings. A schema at the end of the file tells
+the runtime (`_runtime.py`) how each value crosses the boundary; nothing is
+restated by hand, so a new event kind, field, code or method is one run of
+this script away.
 
 The output is not committed: it is written when the package is built
 (setup.py, into the package being built) and by scripts/test-bindings (into
 the source package, for the tests); `tests/test_generated.py` fails, naming
 this command, when the source package's copy no longer matches the WIT.
-Interfaces in `SKIP` are not wrapped. Standard library only, so it runs
+Worlds in `SKIP_WORLDS` get no class. Standard library only, so it runs
 anywhere Python does.
 """
 
@@ -37,8 +41,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 OUTPUT = HERE / "src" / "turnstile_policy" / "_generated.py"
 
-# `listing` (licence CSV files) is not part of the bindings: it may move to another component.
-SKIP = {"listing"}
+# `all` (every interface, for native hosts that bind both components with one family of types) is
+# no component of its own: no class loads one.
+SKIP_WORLDS = {"all"}
 
 # Names the runtime's own classes use: a WIT method with one of these names would hide them.
 RESERVED_METHODS = {"close"}
@@ -90,6 +95,13 @@ class Interface:
     funcs: List[Func] = field(default_factory=list)
 
 
+@dataclass
+class World:
+    name: str
+    docs: str
+    exports: List[str]  # interface names, in order
+
+
 class WitError(Exception):
     pass
 
@@ -138,10 +150,15 @@ class Parser:
         return ("eof", "", self.tokens[-1][2] if self.tokens else 1)
 
     def docs(self) -> str:
-        lines = []
+        """The doc comment here; blocks of it apart in the file stay apart paragraphs."""
+        lines: List[str] = []
+        last = None
         while self.i < len(self.tokens) and self.tokens[self.i][0] == "doc":
-            text = self.tokens[self.i][1]
+            _, text, line = self.tokens[self.i]
+            if last is not None and line > last + 1 and lines and lines[-1]:
+                lines.append("")
             lines.append(text[1:] if text.startswith(" ") else text)
+            last = line
             self.i += 1
         return "\n".join(lines).strip("\n")
 
@@ -174,10 +191,10 @@ class Parser:
         return text.lstrip("%")
 
     # items
-    def file(self) -> Tuple[str, Dict[str, Interface], List[str]]:
+    def file(self) -> Tuple[str, Dict[str, Interface], Dict[str, World]]:
         package = ""
         interfaces: Dict[str, Interface] = {}
-        exports: List[str] = []
+        worlds: Dict[str, World] = {}
         while True:
             docs = self.docs()
             kind, text, _ = self.peek()
@@ -196,11 +213,13 @@ class Parser:
                 interfaces[iface.name] = iface
             elif text == "world":
                 self.next()
-                self.ident()
-                exports += self.world()
+                name = self.ident()
+                if name in worlds:
+                    raise WitError(f"{self.path}: two worlds called `{name}`")
+                worlds[name] = World(name, docs, self.world())
             else:
                 raise self.fail("`package`, `interface` or `world`")
-        return package, interfaces, exports
+        return package, interfaces, worlds
 
     def world(self) -> List[str]:
         exports = []
@@ -376,23 +395,28 @@ class Parser:
         return ("named", name)
 
 
-def read_wit(path: Path) -> Tuple[str, Dict[str, Interface], List[str], List[Path]]:
+def read_wit(path: Path) -> Tuple[str, Dict[str, Interface], Dict[str, World], List[Path]]:
+    """The package, its interfaces and its worlds (by name, in file order), and the files read."""
     files = sorted(path.glob("*.wit")) if path.is_dir() else [path]
     if not files:
         raise WitError(f"{path}: no .wit files")
-    package, interfaces, exports = "", {}, []
+    package, interfaces, worlds = "", {}, {}
     for f in files:
-        p, i, e = Parser(f.read_text(encoding="utf-8"), str(f)).file()
+        p, i, w = Parser(f.read_text(encoding="utf-8"), str(f)).file()
         if p and package and p != package:
             raise WitError(f"{f}: package {p}, but {package} elsewhere")
         package = package or p
+        for name in set(i) & set(interfaces):
+            raise WitError(f"{f}: interface `{name}` is defined in another file too")
+        for name in set(w) & set(worlds):
+            raise WitError(f"{f}: world `{name}` is defined in another file too")
         interfaces.update(i)
-        exports += e
+        worlds.update(w)
     if not package:
         raise WitError(f"{path}: no `package` declaration")
-    if "/" in "".join(exports):
+    if any("/" in e for world in worlds.values() for e in world.exports):
         raise WitError("exports of other packages are not supported by generate.py")
-    return package, interfaces, exports, files
+    return package, interfaces, worlds, files
 
 
 # ------------------------------------------------------------------ naming
@@ -445,14 +469,21 @@ def names_tuple(names: List[str], indent: str) -> str:
 
 
 class Writer:
-    def __init__(self, package: str, interfaces: Dict[str, Interface], exports: List[str]):
+    def __init__(self, package: str, interfaces: Dict[str, Interface], worlds: Dict[str, World]):
         self.package = package
         self.namespace, _, self.version = package.partition("@")
         self.interfaces = interfaces
-        self.wrapped = [name for name in exports if name not in SKIP]
-        for name in exports:
-            if name not in interfaces:
-                raise WitError(f"the world exports `{name}`, which is not defined")
+        self.worlds = [w for name, w in worlds.items() if name not in SKIP_WORLDS]
+        if not self.worlds:
+            raise WitError("no world to generate a component class for")
+        # Every interface a world exports, once, in the order the worlds first export them.
+        self.wrapped: List[str] = []
+        for world in self.worlds:
+            for name in world.exports:
+                if name not in interfaces:
+                    raise WitError(f"world `{world.name}` exports `{name}`, which is not defined")
+                if name not in self.wrapped:
+                    self.wrapped.append(name)
         self.out: List[str] = []
         self.classes: Dict[str, str] = {}  # qualified WIT name -> Python class name
         self.public: List[str] = []
@@ -558,7 +589,7 @@ class Writer:
         self.emit('"""The WIT package these bindings were generated from."""')
         for iface in self.wrapped:
             self.write_interface(self.interfaces[iface])
-        self.write_policy()
+        self.write_worlds()
         self.write_schema()
         self.emit()
         self.emit("__all__ = [")
@@ -584,12 +615,27 @@ class Writer:
         self.emit()
         self.emit()
         self.emit(f"# {'-' * 60} interface {iface.name}")
+        if not self.callable(iface) and iface.docs:
+            # No class to carry the interface's doc comment: it heads its section.
+            self.emit("#")
+            for line in iface.docs.split("\n"):
+                self.emit(f"# {line}".rstrip())
         for td in iface.types.values():
             getattr(self, f"write_{td.kind}")(iface.name, td)
         for td in iface.types.values():
             if td.kind == "resource":
                 self.write_statics(iface.name, td)
-        self.write_functions(iface)
+        if self.callable(iface):
+            self.write_functions(iface)
+
+    @staticmethod
+    def statics(iface: Interface) -> List[TypeDef]:
+        """The resources of `iface` that have a constructor or static functions."""
+        return [td for td in iface.types.values() if td.kind == "resource" and any(f.kind != "method" for f in td.funcs)]
+
+    def callable(self, iface: Interface) -> bool:
+        """Whether `iface` has anything to call: functions, or resources to make (else: only types, no class)."""
+        return bool(iface.funcs or self.statics(iface))
 
     def write_alias(self, iface: str, td: TypeDef) -> None:
         py = self.classes[f"{iface}.{td.name}"]
@@ -768,10 +814,9 @@ class Writer:
         self.docstring(docs, "    ")
         self.emit()
         self.emit(f"    NAME: ClassVar[str] = {self.export_name(iface.name)!r}")
-        for td in iface.types.values():
-            if td.kind == "resource" and any(f.kind != "method" for f in td.funcs):
-                self.emit(f"    {self.classes[iface.name + '.' + td.name]}: {self.classes[iface.name + '.' + td.name]}Statics")
-        statics = [td for td in iface.types.values() if td.kind == "resource" and any(f.kind != "method" for f in td.funcs)]
+        statics = self.statics(iface)
+        for td in statics:
+            self.emit(f"    {self.classes[iface.name + '.' + td.name]}: {self.classes[iface.name + '.' + td.name]}Statics")
         if statics:
             self.emit()
             self.emit("    def __init__(self, component: Component):")
@@ -784,23 +829,42 @@ class Writer:
         self.public.append(py)
         self.public.extend(f"{self.classes[iface.name + '.' + td.name]}Statics" for td in statics)
 
-    def write_policy(self) -> None:
+    def world_class(self, world: World) -> str:
+        return f"{camel(world.name)}Component"
+
+    def write_worlds(self) -> None:
         self.emit()
         self.emit()
-        self.emit(f"# {'-' * 60} the component")
-        self.emit()
-        self.emit()
-        self.emit("class GeneratedPolicy(Component):")
-        self.docstring("The component's interfaces as attributes: " +
-                       ", ".join(f"`{name}`" for name in self.wrapped) + ".", "    ")
-        self.emit()
-        for name in self.wrapped:
-            self.emit(f"    {snake(name)}: {camel(name)}Interface")
-            self.docstring(self.interfaces[name].docs, "    ")
-        self.emit()
-        self.emit("    def _interfaces(self) -> None:")
-        for name in self.wrapped:
-            self.emit(f"        self.{snake(name)} = {camel(name)}Interface(self)")
+        self.emit(f"# {'-' * 60} the components")
+        taken = set(self.classes.values())
+        for world in self.worlds:
+            py = self.world_class(world)
+            if py in taken:
+                raise WitError(f"world `{world.name}`: its class {py} would have the name of a WIT type")
+            calls = [name for name in world.exports if self.callable(self.interfaces[name])]
+            self.emit()
+            self.emit()
+            self.emit(f"class {py}(Component):")
+            docs = (world.docs + "\n\n" if world.docs else "") + wrap(
+                f"A component of world `{world.name}`, loaded and checked: it must export " +
+                ", ".join(f"`{self.export_name(name)}`" for name in world.exports) + ". " +
+                (("Its interfaces are attributes: " + ", ".join(f"`{snake(name)}`" for name in calls) + ".")
+                 if calls else "It has nothing to call."))
+            self.docstring(docs, "    ")
+            self.emit()
+            self.emit(f"    WORLD: ClassVar[str] = {world.name!r}")
+            self.emit(f"    EXPORTS: ClassVar[Tuple[str, ...]] = "
+                      f"{names_tuple([self.export_name(name) for name in world.exports], '    ')}")
+            for name in calls:
+                self.emit(f"    {snake(name)}: {camel(name)}Interface")
+                self.docstring(self.interfaces[name].docs, "    ")
+            self.emit()
+            self.emit("    def _interfaces(self) -> None:")
+            for name in calls:
+                self.emit(f"        self.{snake(name)} = {camel(name)}Interface(self)")
+            if not calls:
+                self.emit("        pass")
+            self.public.append(py)
 
     def write_schema(self) -> None:
         self.emit()
@@ -819,19 +883,20 @@ class Writer:
             self.emit("        },")
         self.emit("    },")
         self.emit("}")
-        self.emit("GeneratedPolicy.SCHEMA = SCHEMA")
-        self.emit("GeneratedPolicy.PACKAGE = PACKAGE")
+        for world in self.worlds:
+            self.emit(f"{self.world_class(world)}.SCHEMA = SCHEMA")
+            self.emit(f"{self.world_class(world)}.PACKAGE = PACKAGE")
 
 
 def generate(wit: Path) -> str:
-    package, interfaces, exports, files = read_wit(wit)
+    package, interfaces, worlds, files = read_wit(wit)
     sources = []
     for f in files:
         try:
             sources.append(str(f.resolve().relative_to(ROOT)))
         except ValueError:
             sources.append(f.name)
-    return Writer(package, interfaces, exports).write(sources)
+    return Writer(package, interfaces, worlds).write(sources)
 
 
 def main() -> int:

@@ -1,4 +1,4 @@
-"""What the tests share: where things are, the component, the Rust CLI to compare with."""
+"""What the tests share: where things are, the components, the Rust CLI to compare with."""
 
 import json
 import os
@@ -13,8 +13,10 @@ ROOT = PYTHON_DIR.parents[1]
 sys.path.insert(0, str(SOURCE))
 
 VECTORS = ROOT / "tests" / "conformance"
-# The component: $TURNSTILE_WASM, else the one scripts/test-bindings writes.
+# The policy component: $TURNSTILE_WASM, else the one scripts/test-bindings writes.
 WASM = os.environ.get("TURNSTILE_WASM") or str(ROOT / "target" / "turnstile.wasm")
+# The formats component: $TURNSTILE_FORMATS_WASM, else the one scripts/test-bindings writes.
+FORMATS_WASM = os.environ.get("TURNSTILE_FORMATS_WASM") or str(ROOT / "target" / "turnstile-formats.wasm")
 # The Rust CLI the bindings must agree with, byte for byte.
 CLI = os.environ.get("TURNSTILE_CLI") or str(ROOT / "target" / "release" / "turnstile")
 

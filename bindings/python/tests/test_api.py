@@ -1,17 +1,18 @@
 """The typed API: values are the generated classes, calls check what they are given, refusals
-are exceptions that list every problem, and a component that isn't the WIT's is refused."""
+are exceptions that list every problem, values pass between the two components as they are, and
+a component that isn't the WIT's (or is the other world's) is refused."""
 
 import copy
 import dataclasses
 import unittest
 from pathlib import Path
 
-from support import WASM
+from support import FORMATS_WASM, ROOT, WASM, cli
 
 import turnstile_policy as tp
-from turnstile_policy import (Channel, Code, DiagnosticError, Effect, Event, EventKind, IncompatibleComponent,
-                              LicenseEvent, LicenseType, OrgState, Policy, ProblemError, Selector, SyncEvent,
-                              UserInstant, instant, rfc3339)
+from turnstile_policy import (Channel, Code, DiagnosticError, Effect, Event, EventKind, FormatsComponent,
+                              IncompatibleComponent, LicenseEvent, LicenseType, OrgState, Policy, PolicyComponent,
+                              ProblemError, Selector, SyncEvent, UserInstant, instant, rfc3339)
 
 AT = instant("2026-11-22T10:00:00Z")
 
@@ -19,7 +20,7 @@ AT = instant("2026-11-22T10:00:00Z")
 class Engine(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.policy = Policy(WASM)
+        cls.policy = Policy(WASM, FORMATS_WASM)
         cls.engine = cls.policy.engine
 
     def state(self, *users):
@@ -184,6 +185,10 @@ class Engine(unittest.TestCase):
         self.assertIsInstance(scenario, tp.Scenario)
         self.assertEqual(scenario.state.settings, self.engine.default_settings())
         self.assertEqual(scenario.events, [Event(at=AT, kind=EventKind.Sync(SyncEvent(user="u", channel=Channel.MOBILE)))])
+        # Read by the formats component, loaded and decided by the policy component, as they are.
+        with self.engine.Org.load(scenario.state) as org:
+            self.assertEqual(org.snapshot().users, [self.engine.new_user("u")])
+            self.assertEqual(org.decide(scenario.events[0]).rule, "L9")  # no licence bought: the temporary one
         with self.assertRaises(DiagnosticError) as caught:
             self.policy.scenario.parse_org('{"trail": true}', "org.json", [])
         self.assertEqual(caught.exception.lines, [self.policy.scenario.render_diagnostic(caught.exception.diagnostics[0])])
@@ -202,38 +207,73 @@ class WhichComponent(unittest.TestCase):
     def test_a_path_then_the_environment_then_the_package(self):
         from unittest import mock
         from turnstile_policy import _policy
-        with mock.patch.dict("os.environ", {"TURNSTILE_WASM": "env.wasm"}):
-            self.assertEqual(tp.component_path("given.wasm"), "given.wasm")
-            self.assertEqual(tp.component_path(), "env.wasm")
-        with mock.patch.dict("os.environ", {}, clear=True):
-            with mock.patch.object(_policy, "PACKAGED", _policy.PACKAGED.with_name("no-such.wasm")):
-                with self.assertRaisesRegex(FileNotFoundError, r"pip install \./bindings/python"):
-                    tp.component_path()
-            with mock.patch.object(_policy, "PACKAGED", Path(WASM)):
-                self.assertEqual(tp.component_path(), WASM)
+        cases = [(tp.component_path, "TURNSTILE_WASM", "PACKAGED", WASM, "policy"),
+                 (tp.formats_path, "TURNSTILE_FORMATS_WASM", "PACKAGED_FORMATS", FORMATS_WASM, "formats")]
+        for find, env, packaged, wasm, what in cases:
+            with mock.patch.dict("os.environ", {env: "env.wasm"}, clear=True):
+                self.assertEqual(find("given.wasm"), "given.wasm")
+                self.assertEqual(find(), "env.wasm")
+            with mock.patch.dict("os.environ", {}, clear=True):
+                with mock.patch.object(_policy, packaged, getattr(_policy, packaged).with_name("no-such.wasm")):
+                    with self.assertRaisesRegex(FileNotFoundError, rf"no {what} component: .*pip install \./bindings/python"):
+                        find()
+                with mock.patch.object(_policy, packaged, Path(wasm)):
+                    self.assertEqual(find(), wasm)
+        # Each variable names its own component only.
+        with mock.patch.dict("os.environ", {"TURNSTILE_WASM": "env.wasm"}, clear=True):
+            with mock.patch.object(_policy, "PACKAGED_FORMATS", Path(FORMATS_WASM)):
+                self.assertEqual(tp.formats_path(), FORMATS_WASM)
+
+    def test_components_already_loaded_are_used_as_they_are(self):
+        policy_component, formats_component = PolicyComponent(WASM), FormatsComponent(FORMATS_WASM)
+        policy = Policy(policy_component, formats_component)
+        self.assertIs(policy.policy_component, policy_component)
+        self.assertIs(policy.formats_component, formats_component)
+        self.assertIs(policy.engine, policy_component.engine)
+        self.assertIs(policy.scenario, formats_component.scenario)
+        self.assertIs(policy.listing, formats_component.listing)
+        self.assertEqual(policy.run(ROOT.joinpath("examples", "licensing.json").read_text(encoding="utf-8"),
+                                    "examples/licensing.json"),
+                         cli("run", "examples/licensing.json")[1].decode().splitlines())
 
 
 class Incompatible(unittest.TestCase):
-    """A component whose types aren't the WIT's the bindings came from is refused on load, naming what differs."""
+    """A component whose types aren't the WIT's the bindings came from, or the other world's, is refused on
+    load, naming what differs."""
 
-    def schema_with(self, change):
-        schema = copy.deepcopy({k: dict(v) for k, v in Policy.SCHEMA.items()})
+    def schema_with(self, component, change):
+        schema = copy.deepcopy({k: dict(v) for k, v in component.SCHEMA.items()})
         change(schema)
-        return type("OtherPolicy", (Policy,), {"SCHEMA": schema})
+        return type(f"Other{component.__name__}", (component,), {"SCHEMA": schema})
 
     def test_a_record_with_other_fields(self):
         def change(schema):
-            kind, cls, fields = schema["types"]["engine.licenses"]
-            schema["types"]["engine.licenses"] = (kind, cls, fields + (("seats", "seats", "u32"),))
-        with self.assertRaisesRegex(IncompatibleComponent, r"engine\.licenses: the component's fields are"):
-            self.schema_with(change)(WASM)
+            kind, cls, fields = schema["types"]["types.licenses"]
+            schema["types"]["types.licenses"] = (kind, cls, fields + (("seats", "seats", "u32"),))
+        with self.assertRaisesRegex(IncompatibleComponent, r"types\.licenses: the component's fields are"):
+            self.schema_with(PolicyComponent, change)(WASM)
+        # The formats component returns the same record (a scenario's settings): checked there too.
+        with self.assertRaisesRegex(IncompatibleComponent, r"types\.licenses: the component's fields are"):
+            self.schema_with(FormatsComponent, change)(FORMATS_WASM)
 
     def test_a_missing_function(self):
-        def change(schema):
-            interface = next(iter(schema["functions"]))
-            schema["functions"][interface] = dict(schema["functions"][interface], explode=((), None))
-        with self.assertRaisesRegex(IncompatibleComponent, r"#explode: the component doesn't export it"):
-            self.schema_with(change)(WASM)
+        for component, wasm, interface in [(PolicyComponent, WASM, "turnstile:policy/engine@0.3.0"),
+                                           (FormatsComponent, FORMATS_WASM, "turnstile:policy/listing@0.3.0")]:
+            def change(schema):
+                schema["functions"][interface] = dict(schema["functions"][interface], explode=((), None))
+            with self.assertRaisesRegex(IncompatibleComponent, rf"{interface}#explode: the component doesn't export it"):
+                self.schema_with(component, change)(wasm)
+
+    def test_the_other_worlds_component(self):
+        with self.assertRaises(IncompatibleComponent) as caught:
+            PolicyComponent(FORMATS_WASM)
+        self.assertIn(f"{FORMATS_WASM}: turnstile:policy/engine@0.3.0: the component doesn't export it (a `policy` "
+                      "component exports turnstile:policy/types@0.3.0, turnstile:policy/engine@0.3.0)",
+                      str(caught.exception))
+        with self.assertRaisesRegex(IncompatibleComponent, r"turnstile:policy/scenario@0\.3\.0: the component doesn't export it"):
+            Policy(WASM, WASM)
+        with self.assertRaisesRegex(IncompatibleComponent, r"turnstile:policy/engine@0\.3\.0: the component doesn't export it"):
+            Policy(FORMATS_WASM, FORMATS_WASM)
 
 
 if __name__ == "__main__":

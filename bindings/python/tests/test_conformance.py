@@ -8,7 +8,8 @@ event and the first differing field). A scenario that can't be read must give
 the CLI's located error lines, and `python -m turnstile_policy` the CLI's
 exact output and exit status.
 
-Run: TURNSTILE_WASM=target/turnstile.wasm python -m unittest discover -s bindings/python/tests
+Run: TURNSTILE_WASM=target/turnstile.wasm TURNSTILE_FORMATS_WASM=target/turnstile-formats.wasm \
+     python -m unittest discover -s bindings/python/tests
 """
 
 import json
@@ -19,7 +20,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from support import ROOT, SOURCE, WASM, cli, first_difference, relative, scenarios
+from support import FORMATS_WASM, ROOT, SOURCE, WASM, cli, first_difference, relative, scenarios
 
 from turnstile_policy import DiagnosticError, Policy
 
@@ -32,9 +33,9 @@ def expected_lines(vector):
 
 
 def module(*args, stdin=None):
-    """`python -m turnstile_policy --policy WASM ARGS` from the repository root."""
+    """`python -m turnstile_policy --policy WASM --formats FORMATS_WASM ARGS` from the repository root."""
     env = dict(os.environ, PYTHONPATH=str(SOURCE))
-    done = subprocess.run([sys.executable, "-m", "turnstile_policy", "--policy", WASM, *args],
+    done = subprocess.run([sys.executable, "-m", "turnstile_policy", "--policy", WASM, "--formats", FORMATS_WASM, *args],
                           cwd=ROOT, env=env, input=stdin, capture_output=True)
     return done.returncode, done.stdout, done.stderr
 
@@ -60,7 +61,7 @@ BAD = {
 class SameBytesAsTheCli(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.policy = Policy(WASM)
+        cls.policy = Policy(WASM, FORMATS_WASM)
 
     def test_every_scenario_prints_the_clis_bytes(self):
         found = scenarios()

@@ -5,7 +5,7 @@ import subprocess
 import sys
 import unittest
 
-from support import PYTHON_DIR, ROOT, SOURCE, WASM
+from support import FORMATS_WASM, PYTHON_DIR, ROOT, SOURCE, WASM
 
 EXAMPLE_OUTPUT = """\
 ask  ana: L6
@@ -27,7 +27,7 @@ class Readme(unittest.TestCase):
 
     def test_example_py_runs_as_the_readme_says(self):
         # One Standard licence, auto-assignment on: ana gets it (L6), ben finds none (L8).
-        env = dict(os.environ, PYTHONPATH=str(SOURCE), TURNSTILE_WASM=WASM)
+        env = dict(os.environ, PYTHONPATH=str(SOURCE), TURNSTILE_WASM=WASM, TURNSTILE_FORMATS_WASM=FORMATS_WASM)
         out = subprocess.run([sys.executable, str(PYTHON_DIR / "example.py")],
                              cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
         self.assertEqual(out, EXAMPLE_OUTPUT)

@@ -29,11 +29,10 @@ class Generated(unittest.TestCase):
                         "run python bindings/python/generate.py")
 
     def test_carries_every_doc_comment_of_the_wrapped_interfaces(self):
-        _, interfaces, exports, _ = generate.read_wit(ROOT / "wit")
+        _, interfaces, worlds, _ = generate.read_wit(ROOT / "wit")
         text = GENERATED.read_text(encoding="utf-8")
-        wrapped = [name for name in exports if name not in generate.SKIP]
-        self.assertIn("engine", wrapped)
-        self.assertIn("scenario", wrapped)
+        wrapped = {name for world in worlds.values() for name in world.exports}
+        self.assertEqual(wrapped, {"types", "engine", "scenario", "listing"})
         missing = []
         for name in wrapped:
             iface = interfaces[name]
@@ -44,17 +43,30 @@ class Generated(unittest.TestCase):
                 missing += [line for line in doc.splitlines() if line.strip() and line not in text]
         self.assertEqual(missing, [], "doc lines of the WIT missing from the docstrings")
 
-    def test_has_every_type_and_function_and_no_listing(self):
-        _, interfaces, exports, _ = generate.read_wit(ROOT / "wit")
+    def test_has_every_type_and_function_once_and_a_class_per_component(self):
+        _, interfaces, worlds, _ = generate.read_wit(ROOT / "wit")
         names = set(turnstile_policy.__all__)
-        for name in (n for n in exports if n not in generate.SKIP):
+        for name in {n for world in worlds.values() for n in world.exports}:
             for td in interfaces[name].types.values():
                 self.assertIn(generate.camel(td.name), names)
             for f in interfaces[name].funcs:
                 self.assertTrue(hasattr(getattr(turnstile_policy, f"{generate.camel(name)}Interface"),
                                         generate.snake(f.name)), f.name)
-        self.assertFalse(any("listing" in key for key in turnstile_policy.Policy.SCHEMA["functions"]))
-        self.assertNotIn("Listing", names)
+        text = GENERATED.read_text(encoding="utf-8")
+        # `types` is exported by both components and written once: one class per WIT type.
+        self.assertEqual(text.count("\nclass Event:"), 1)
+        self.assertEqual(text.count("# " + "-" * 60 + " interface types"), 1)
+        self.assertNotIn("TypesInterface", names, "an interface of types alone has nothing to call")
+        # The shipped components: what each must export, and the interfaces each gives.
+        policy, formats = turnstile_policy.PolicyComponent, turnstile_policy.FormatsComponent
+        self.assertEqual(policy.EXPORTS, ("turnstile:policy/types@0.3.0", "turnstile:policy/engine@0.3.0"))
+        self.assertEqual(formats.EXPORTS, ("turnstile:policy/types@0.3.0", "turnstile:policy/scenario@0.3.0",
+                                           "turnstile:policy/listing@0.3.0"))
+        self.assertEqual(set(policy.__annotations__) - {"SCHEMA", "PACKAGE", "WORLD", "EXPORTS"}, {"engine"})
+        self.assertEqual(set(formats.__annotations__) - {"SCHEMA", "PACKAGE", "WORLD", "EXPORTS"}, {"scenario", "listing"})
+        self.assertEqual(set(policy.SCHEMA["functions"]), {"turnstile:policy/engine@0.3.0", "turnstile:policy/scenario@0.3.0",
+                                                           "turnstile:policy/listing@0.3.0"})
+        self.assertNotIn("AllComponent", names, "world `all` is no component")
 
     def test_check_mode(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -102,13 +114,31 @@ GROWN = textwrap.dedent("""\
         twice: func(p: pair) -> list<reply>;
     }
 
-    interface listing {
-        nothing: func();
+    /// Only types: no class of functions.
+    interface shapes {
+        record size { w: u32 }
     }
 
+    interface listing {
+        use shapes.{size};
+        measure: func() -> size;
+    }
+
+    /// The big one.
     world grown {
         export engine;
         export other;
+    }
+
+    world small {
+        export shapes;
+        export listing;
+    }
+
+    world all {
+        export engine;
+        export other;
+        export shapes;
         export listing;
     }
     """)
@@ -135,7 +165,17 @@ class Generator(unittest.TestCase):
         pair = g.Pair(from_="x", at=None, both=(1, "y"))
         self.assertEqual(g.Shape.Point(pair).value.from_, "x")
         self.assertEqual(g.Shape.None_().tag, "none")
-        self.assertEqual(set(g.SCHEMA["functions"]), {"acme:grown/engine@1.2.3", "acme:grown/other@1.2.3"})
+        self.assertEqual(set(g.SCHEMA["functions"]),
+                         {"acme:grown/engine@1.2.3", "acme:grown/other@1.2.3", "acme:grown/listing@1.2.3"})
+        # A class per world but `all`, each naming the exports it checks and the interfaces it gives.
+        self.assertEqual(g.GrownComponent.EXPORTS, ("acme:grown/engine@1.2.3", "acme:grown/other@1.2.3"))
+        self.assertEqual(g.SmallComponent.EXPORTS, ("acme:grown/shapes@1.2.3", "acme:grown/listing@1.2.3"))
+        self.assertFalse(hasattr(g, "AllComponent"))
+        self.assertFalse(hasattr(g, "ShapesInterface"))
+        self.assertTrue(g.GrownComponent.__doc__.startswith("The big one."))
+        self.assertIn("def _interfaces(self) -> None:\n        self.listing = ListingInterface(self)\n", text)
+        self.assertIs(g.GrownComponent.SCHEMA, g.SmallComponent.SCHEMA)
+        self.assertEqual(g.SCHEMA["functions"]["acme:grown/listing@1.2.3"]["measure"], ((), ("type", "shapes.size")))
         engine = g.SCHEMA["functions"]["acme:grown/engine@1.2.3"]
         self.assertEqual(engine["[static]counter.merge"],
                          ((("own", "engine.counter"), ("borrow", "engine.counter")), ("own", "engine.counter")))

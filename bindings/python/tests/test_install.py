@@ -1,6 +1,6 @@
 """`pip install ./bindings/python` into a fresh venv: the package builds (the typed API from the WIT,
-the component with cargo), installs, imports, carries its component (no environment variable),
-and runs a scenario giving the CLI's bytes.
+the two components with cargo), installs, imports, carries its components (no environment
+variable), and runs a scenario giving the CLI's bytes.
 
 Slow (a venv, a build, wasmtime from the package index or pip's cache), so it runs when
 TURNSTILE_TEST_INSTALL=1; scripts/test-bindings sets it.
@@ -15,7 +15,8 @@ from pathlib import Path
 
 from support import ROOT, SOURCE, cli
 
-PACKAGED = SOURCE / "turnstile_policy" / "turnstile.wasm"
+PACKAGED = {"policy": SOURCE / "turnstile_policy" / "turnstile.wasm",
+            "formats": SOURCE / "turnstile_policy" / "turnstile-formats.wasm"}
 
 
 @unittest.skipUnless(os.environ.get("TURNSTILE_TEST_INSTALL") == "1",
@@ -26,7 +27,8 @@ class Install(unittest.TestCase):
         cls.tmp = tempfile.TemporaryDirectory(prefix="turnstile-install-")
         cls.dir = Path(cls.tmp.name)
         # What a user has: no component named by the environment, nothing on PYTHONPATH.
-        cls.env = {k: v for k, v in os.environ.items() if k not in ("TURNSTILE_WASM", "PYTHONPATH")}
+        cls.env = {k: v for k, v in os.environ.items()
+                   if k not in ("TURNSTILE_WASM", "TURNSTILE_FORMATS_WASM", "PYTHONPATH")}
         venv = cls.dir / "venv"
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         cls.python = str(venv / "bin" / "python")
@@ -47,10 +49,13 @@ class Install(unittest.TestCase):
         done = subprocess.run(list(args), cwd=cwd, env=self.env, input=stdin, capture_output=True)
         return done.returncode, done.stdout, done.stderr
 
-    def test_the_component_was_built_into_the_package(self):
-        if not PACKAGED.exists():
+    def test_the_components_were_built_into_the_package(self):
+        if not PACKAGED["policy"].exists():
             self.assertIn("building the policy component: run --release --locked -p turnstile -- component --out",
                           self.log)
+        if not PACKAGED["formats"].exists():
+            self.assertIn("building the formats component: run --release --locked -p turnstile -- component "
+                          "--formats --out", self.log)
         status, out, err = self.run_in(self.dir, self.python, "-c", (
             "import pathlib, turnstile_policy as t; p = pathlib.Path(t.__file__).parent; "
             "print(p); print(sorted(f.name for f in p.iterdir() if f.suffix in ('.py', '.wasm', '.typed')))"))
@@ -58,7 +63,21 @@ class Install(unittest.TestCase):
         where, files = out.decode().splitlines()
         self.assertIn("site-packages", where)
         self.assertEqual(eval(files), ["__init__.py", "__main__.py", "_generated.py", "_policy.py", "_runtime.py",
-                                       "py.typed", "turnstile.wasm"])
+                                       "py.typed", "turnstile-formats.wasm", "turnstile.wasm"])
+        # Each file is the component it is named for: loaded as its world, and the installed package's
+        # own, byte for byte what the CLI writes.
+        status, out, err = self.run_in(self.dir, self.python, "-c", (
+            "import turnstile_policy as t; p = t.Policy(); "
+            "print(p.policy_component.path); print(p.formats_component.path); print(p.engine.info().version); "
+            "print(t.__version__); print(t.PACKAGE)"))
+        self.assertEqual(status, 0, err.decode())
+        policy, formats, version, package_version, wit = out.decode().splitlines()
+        self.assertEqual((package_version, wit), (version, f"turnstile:policy@{version}"))
+        self.assertEqual((Path(policy).name, Path(formats).name), ("turnstile.wasm", "turnstile-formats.wasm"))
+        self.assertEqual(Path(policy).parent, Path(where))
+        self.assertEqual(Path(formats).parent, Path(where))
+        for path, flags in [(policy, []), (formats, ["--formats"])]:
+            self.assertEqual(Path(path).read_bytes(), cli("component", *flags, "--out", "-")[1], path)
 
     def test_a_scenario_runs_as_the_cli_runs_it(self):
         for name in ["examples/licensing.json", "examples/accounts.json"]:

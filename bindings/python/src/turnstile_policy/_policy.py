@@ -1,4 +1,4 @@
-"""`Policy`: the component this package ships, with its interfaces and a scenario runner."""
+"""`Policy`: the two components this package ships, their interfaces, and a scenario runner."""
 
 from __future__ import annotations
 
@@ -7,48 +7,84 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import List, Optional, Union
 
-from ._generated import GeneratedPolicy
+from ._generated import EngineInterface, FormatsComponent, ListingInterface, PolicyComponent, ScenarioInterface
 
 PACKAGED = Path(__file__).with_name("turnstile.wasm")
-"""Where the package keeps its component (written when the package is built)."""
+"""Where the package keeps its policy component (written when the package is built)."""
+
+PACKAGED_FORMATS = Path(__file__).with_name("turnstile-formats.wasm")
+"""Where the package keeps its formats component (written when the package is built)."""
+
+PathLike = Union[str, "os.PathLike[str]"]
 
 
-def component_path(path: Optional[Union[str, "os.PathLike[str]"]] = None) -> str:
-    """The component to load: `path`; else `$TURNSTILE_WASM` when set; else the one inside the package."""
+def _path(path: Optional[PathLike], env: str, packaged: Path, what: str, command: str) -> str:
     if path is not None:
         return os.fspath(path)
-    env = os.environ.get("TURNSTILE_WASM")
-    if env:
-        return env
-    if PACKAGED.exists():
-        return str(PACKAGED)
+    value = os.environ.get(env)
+    if value:
+        return value
+    if packaged.exists():
+        return str(packaged)
     raise FileNotFoundError(
-        f"no policy component: {PACKAGED} is missing (this is a source checkout, not an installed package). "
-        "Install the package (pip install ./bindings/python), pass the path `turnstile component --out FILE` "
-        "wrote, or set TURNSTILE_WASM to it")
+        f"no {what} component: {packaged} is missing (this is a source checkout, not an installed package). "
+        f"Install the package (pip install ./bindings/python), pass the path `{command}` wrote, or set {env} to it")
 
 
-class Policy(GeneratedPolicy):
-    """The policy component, compiled and instantiated once.
+def component_path(path: Optional[PathLike] = None) -> str:
+    """The policy component to load: `path`; else `$TURNSTILE_WASM` when set; else the one inside the package."""
+    return _path(path, "TURNSTILE_WASM", PACKAGED, "policy", "turnstile component --out FILE")
 
-    `Policy()` loads the component inside this package (or `$TURNSTILE_WASM` when it is
-    set); `Policy(path)` another one (`turnstile component --out FILE` writes it). Its interfaces are attributes:
-    `policy.engine` (types, `policy.engine.Org.load(state)`, `default_settings()`, ...)
-    and `policy.scenario` (scenario files read, decision lines written). A component
-    that isn't the one these bindings were generated for is refused here
-    (`IncompatibleComponent`), naming what differs. Not thread-safe: one per thread.
+
+def formats_path(path: Optional[PathLike] = None) -> str:
+    """The formats component to load: `path`; else `$TURNSTILE_FORMATS_WASM` when set; else the one inside
+    the package."""
+    return _path(path, "TURNSTILE_FORMATS_WASM", PACKAGED_FORMATS, "formats",
+                 "turnstile component --formats --out FILE")
+
+
+class Policy:
+    """The policy component and the formats component, each compiled and instantiated once.
+
+    `Policy()` loads the two components inside this package (`$TURNSTILE_WASM` and
+    `$TURNSTILE_FORMATS_WASM` name others when set); `Policy(path, formats)` others
+    (`turnstile component --out FILE` and `turnstile component --formats --out FILE` write
+    them), each a path or an already loaded `PolicyComponent` / `FormatsComponent`. Their
+    interfaces are attributes: `policy.engine` from the policy component
+    (`policy.engine.Org.load(state)`, `default_settings()`, ...), `policy.scenario` (scenario
+    files read, decision lines written) and `policy.listing` (licence CSV files read and
+    written) from the formats component. Both export the same `types`, so what one returns
+    the other takes as it is. A component that isn't the one these bindings were generated
+    for, or a component of the other world, is refused here (`IncompatibleComponent`), naming
+    what differs. Not thread-safe: one per thread.
     """
 
-    def __init__(self, path: Optional[Union[str, "os.PathLike[str]"]] = None):
-        super().__init__(component_path(path))
+    engine: EngineInterface
+    """The policy component's `engine`: organisations, decisions, defaults."""
+    scenario: ScenarioInterface
+    """The formats component's `scenario`: scenario files read, decision lines written."""
+    listing: ListingInterface
+    """The formats component's `listing`: licence CSV files read and written."""
+
+    def __init__(self, path: Union[PathLike, PolicyComponent, None] = None,
+                 formats: Union[PathLike, FormatsComponent, None] = None):
+        self.policy_component = path if isinstance(path, PolicyComponent) else PolicyComponent(component_path(path))
+        """The policy component (`types`, `engine`)."""
+        self.formats_component = (formats if isinstance(formats, FormatsComponent)
+                                  else FormatsComponent(formats_path(formats)))
+        """The formats component (`types`, `scenario`, `listing`)."""
+        self.engine = self.policy_component.engine
+        self.scenario = self.formats_component.scenario
+        self.listing = self.formats_component.listing
 
     def run(self, text: str, source: str = "<string>") -> List[str]:
         """A scenario's decision lines, exactly as `turnstile run` prints them (without newlines).
 
-        The component reads the scenario (`source` names it in messages), its state is
-        loaded, and its events are stepped in order, each decision's effects applied
-        before the next event. A scenario that can't be read raises `DiagnosticError`,
-        whose `lines` (and `str()`) are what `turnstile run` prints after `turnstile: `.
+        The formats component reads the scenario (`source` names it in messages), the policy
+        component loads its state and steps its events in order, each decision's effects
+        applied before the next event, and the formats component writes each line. A
+        scenario that can't be read raises `DiagnosticError`, whose `lines` (and `str()`) are
+        what `turnstile run` prints after `turnstile: `.
         """
         scenario = self.scenario.parse(text, source)
         with self.engine.Org.load(scenario.state) as org:

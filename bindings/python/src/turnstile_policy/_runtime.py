@@ -1,8 +1,10 @@
 """The component on wasmtime-py, and how typed values cross its boundary.
 
-`_generated.py` (written by `generate.py` from the WIT) defines the classes
-and a SCHEMA naming, for every exported function, the WIT types of its
-parameters and result. Here each function is looked up in the component and,
+`_generated.py` (written by `generate.py` from the WIT) defines the classes,
+one `Component` subclass per world (the interfaces its component must
+export), and a SCHEMA naming, for every exported function, the WIT types of
+its parameters and result. Here each interface and function is looked up in
+the component and,
 once, a converter is built for each parameter and the result by walking the
 schema and the component's own type of that value side by side: a record
 whose fields differ, an enum with other cases, a function the component
@@ -11,7 +13,10 @@ loaded, not a wrong value later. Values are then converted between the
 generated classes and wasmtime-py's (`Record`, `Variant`, `str` enum names),
 and wasmtime-py's own code moves them in and out of the component.
 
-The component imports nothing, so the linker defines nothing.
+The components import nothing, so the linker defines nothing. Each
+component has an engine and a store of its own; values cross from one to
+another as the generated classes (a scenario the formats component read is
+handed to the policy component's engine as it is).
 """
 
 from __future__ import annotations
@@ -597,13 +602,16 @@ class _Function:
 # ------------------------------------------------------------------ the component
 
 class Component:
-    """A component file compiled and instantiated once, its functions checked against the schema.
+    """A component file compiled and instantiated once, its exports and their functions checked
+    against the schema (a subclass per WIT world says which it must export).
 
     Not thread-safe: one per thread.
     """
 
     SCHEMA: ClassVar[Dict[str, Any]]
     PACKAGE: ClassVar[str]
+    WORLD: ClassVar[str]
+    EXPORTS: ClassVar[Tuple[str, ...]]
 
     def __init__(self, path: str):
         self.path = str(path)
@@ -614,11 +622,13 @@ class Component:
         converters = _Converters(self, self.SCHEMA["types"])
         self._functions: Dict[str, _Function] = {}
         self._renderers: Dict[str, Callable[[Any], str]] = {}
-        for interface, functions in self.SCHEMA["functions"].items():
+        for interface in self.EXPORTS:
             index = instance.get_export_index(self._store, interface)
             if index is None:
-                raise converters.incompatible(interface, "the component doesn't export it")
-            for name, schema in functions.items():
+                raise converters.incompatible(
+                    interface, f"the component doesn't export it (a `{self.WORLD}` component exports "
+                               f"{', '.join(self.EXPORTS)})")
+            for name, schema in self.SCHEMA["functions"].get(interface, {}).items():
                 export = instance.get_export_index(self._store, name, index)
                 func = instance.get_func(self._store, export) if export else None
                 if func is None:
