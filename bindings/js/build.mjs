@@ -1,21 +1,27 @@
-// `npm run build`: the policy component into this package, as an ES module with documented types.
+// `npm run build`: the two components into this package, as ES modules with documented types.
 //
-// 1. The component: $TURNSTILE_WASM if set (scripts/test-bindings sets it to the file it just wrote),
-//    else built from this repository with
-//      cargo run --release --locked -p turnstile -- component --out ../../target/turnstile.wasm
-// 2. jco (pinned in package-lock.json) transpiles it into generated/: turnstile.js, its core wasm
-//    and .d.ts files. The transpiled module imports nothing but Node built-ins (a test checks).
-// 3. The .d.ts files are generated again from the WIT itself (../../wit), which carries the doc
-//    comments the component binary doesn't, and replace jco's: every exported function and type
-//    is documented as the WIT documents it. Before they replace them, the two are compared with
-//    comments and spacing left out: types that differ mean the component and the WIT are not the
-//    same version, and the build stops. jco leaves out a resource's own doc comment (its methods'
-//    are kept): it is put above the resource's class here, from the WIT.
+// 1. The components, each from its environment variable if set (scripts/test-bindings sets them
+//    to the files it just wrote), else built from this repository with the CLI, which embeds both:
+//    - the policy component (world `policy`: types + engine): $TURNSTILE_WASM, else
+//        cargo run --release --locked -p turnstile -- component --out ../../target/turnstile.wasm
+//    - the formats component (world `formats`: types + scenario + listing): $TURNSTILE_FORMATS_WASM,
+//      else
+//        cargo run ... -- component --formats --out ../../target/turnstile-formats.wasm
+// 2. jco (pinned in package-lock.json) transpiles each into its own directory: generated/policy/
+//    (turnstile.js) and generated/formats/ (formats.js), with their core wasm and .d.ts files.
+//    The transpiled modules import nothing but Node built-ins (a test checks).
+// 3. The .d.ts files are generated again from the WIT itself (../../wit), for each component's
+//    world, which carries the doc comments the component binary doesn't, and replace jco's: every
+//    exported function and type is documented as the WIT documents it. Before they replace them,
+//    the two are compared with comments and spacing left out: types that differ mean the component
+//    and the WIT are not the same version (or a component is the other world's), and the build
+//    stops. jco leaves out a resource's own doc comment (its methods' are kept): it is put above
+//    the resource's class here, from the WIT.
 //
 // (`jco types wit/` would do step 3, but jco 1.35's CLI gives its WIT reader no file system:
 // "failed to read path for WIT ... (os error 44)". The same generator is called here through
 // jco-transpile with the WIT directory opened for it.)
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -25,24 +31,29 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
 const WIT = join(ROOT, 'wit');
 const OUT = join(HERE, 'generated');
-const NAME = 'turnstile';
+
+/** The components this package carries: jco's module name, the WIT world, where each comes from. */
+const COMPONENTS = [
+  { name: 'turnstile', world: 'policy', dir: 'policy', env: 'TURNSTILE_WASM', file: 'turnstile.wasm', args: [] },
+  { name: 'formats', world: 'formats', dir: 'formats', env: 'TURNSTILE_FORMATS_WASM', file: 'turnstile-formats.wasm', args: ['--formats'] },
+];
 
 const fail = (message) => {
   console.error(`turnstile-policy build: ${message}`);
   process.exit(1);
 };
 
-function transpile(wasm) {
+function transpile(wasm, name, out) {
   const jco = join(HERE, 'node_modules', '@bytecodealliance', 'jco', 'dist', 'jco.js');
   try {
-    transpileComponent({ wasm, jco, name: NAME, out: OUT });
+    transpileComponent({ wasm, jco, name, out });
   } catch (e) {
     fail(e.message);
   }
 }
 
-/** The .d.ts files of the WIT's world, documented, as { relative path: text }. */
-async function documentedTypes() {
+/** The .d.ts files of the WIT's `world`, documented, as { relative path: text }. */
+async function documentedTypes(name, world) {
   const require = createRequire(import.meta.url);
   const bindgen = require.resolve('@bytecodealliance/jco-transpile/component');
   const shim = createRequire(bindgen).resolve('@bytecodealliance/preview2-shim/filesystem');
@@ -51,7 +62,7 @@ async function documentedTypes() {
   await $init;
   _setPreopens({ '/wit': WIT }); // the WIT directory, and nothing else
   try {
-    const files = generateTypes(NAME, { wit: { tag: 'path', val: '/wit' }, world: 'policy' });
+    const files = generateTypes(name, { wit: { tag: 'path', val: '/wit' }, world });
     return Object.fromEntries(files.map(([name, bytes]) => [name, new TextDecoder().decode(bytes)]));
   } finally {
     _setPreopens({});
@@ -93,28 +104,34 @@ function listTypes(dir, base = dir) {
   });
 }
 
-let wasm;
-try {
-  wasm = componentFile({ env: 'TURNSTILE_WASM', out: join(ROOT, 'target', 'turnstile.wasm'), args: [], log: 'turnstile-policy build' });
-} catch (e) {
-  fail(e.message);
-}
-transpile(wasm);
-const documented = await documentedTypes();
-const transpiled = listTypes(OUT).sort();
-const fromWit = Object.keys(documented).sort();
-if (JSON.stringify(transpiled) !== JSON.stringify(fromWit)) {
-  fail(`${wasm} and ${WIT} disagree: the component's interfaces give ${transpiled.join(', ')}, the WIT's ${fromWit.join(', ')}`
-    + ' (rebuild the component from this WIT)');
-}
-for (const name of transpiled) {
-  if (bare(readFileSync(join(OUT, name), 'utf8')) !== bare(documented[name])) {
-    fail(`${wasm} and ${WIT} disagree on the types of ${name} (rebuild the component from this WIT)`);
-  }
-}
+rmSync(OUT, { recursive: true, force: true });
 const resources = resourceDocs();
-for (const [name, text] of Object.entries(documented)) {
-  mkdirSync(dirname(join(OUT, name)), { recursive: true });
-  writeFileSync(join(OUT, name), documentResources(text, resources));
+const built = [];
+for (const { name, world, dir, env, file, args } of COMPONENTS) {
+  let wasm;
+  try {
+    wasm = componentFile({ env, out: join(ROOT, 'target', file), args, log: 'turnstile-policy build' });
+  } catch (e) {
+    fail(e.message);
+  }
+  const out = join(OUT, dir);
+  transpile(wasm, name, out);
+  const documented = await documentedTypes(name, world);
+  const transpiled = listTypes(out).sort();
+  const fromWit = Object.keys(documented).sort();
+  if (JSON.stringify(transpiled) !== JSON.stringify(fromWit)) {
+    fail(`${wasm} and ${WIT} disagree: the component's interfaces give ${transpiled.join(', ')}, world \`${world}\`'s `
+      + `${fromWit.join(', ')} (rebuild the ${world} component from this WIT; is ${env} the ${world} component?)`);
+  }
+  for (const types of transpiled) {
+    if (bare(readFileSync(join(out, types), 'utf8')) !== bare(documented[types])) {
+      fail(`${wasm} and ${WIT} disagree on the types of ${types} (rebuild the ${world} component from this WIT)`);
+    }
+  }
+  for (const [types, text] of Object.entries(documented)) {
+    mkdirSync(dirname(join(out, types)), { recursive: true });
+    writeFileSync(join(out, types), documentResources(text, resources));
+  }
+  built.push(`${relative(process.cwd(), out) || '.'}/ from ${wasm}`);
 }
-console.error(`turnstile-policy build: ${relative(process.cwd(), OUT) || '.'}/ from ${wasm}, types documented from the WIT`);
+console.error(`turnstile-policy build: ${built.join(', ')}; types documented from the WIT`);

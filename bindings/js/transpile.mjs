@@ -11,7 +11,7 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /**
  * The component to transpile: the file named by the environment variable `env` when it is set,
  * else `out`, written by `cargo run --release --locked -p turnstile -- component ARGS --out OUT`
- * (`args`: `[]` for the policy, `['--files']` for the licence files component).
+ * (`args`: `[]` for the policy component, `['--formats']` for the formats component).
  */
 export function componentFile({ env, out, args, log }) {
   if (process.env[env]) {

@@ -1,21 +1,37 @@
-// Types of turnstile.mjs. The component's own types (records, enums, variants, the `Org` and
-// `Loader` classes, every function) are generated from the WIT by `npm run build`, with the
-// WIT's doc comments, into generated/interfaces/*.d.ts. Its resource classes are `Disposable`
+// Types of turnstile.mjs. The components' own types (records, enums, variants, the `Org`,
+// `Loader` and `Reader` classes, every function) are generated from the WIT by `npm run build`,
+// with the WIT's doc comments, into generated/policy/interfaces/*.d.ts (the policy component:
+// types, engine) and generated/formats/interfaces/*.d.ts (the formats component: types, scenario,
+// listing); both components' `types` are the one WIT interface. Resource classes are `Disposable`
 // (TypeScript's `esnext.disposable` library, or @types/node).
-import type { Decision, Event } from './generated/interfaces/turnstile-policy-engine.js';
+import type { Decision, Event } from './generated/policy/interfaces/turnstile-policy-types.js';
 
 /**
- * The component's `engine` interface: the organisation (`engine.Org.load(state)`), defaults
- * (`engine.defaultSettings()`, `engine.newUser(id)`), and every type. A refusal throws a
- * {@link TurnstileError}.
+ * Every type of the WIT's `types` interface, which both components share (types only: nothing
+ * to call).
  */
-export * as engine from './generated/interfaces/turnstile-policy-engine.js';
+export type * as types from './generated/policy/interfaces/turnstile-policy-types.js';
 
 /**
- * The component's `scenario` interface: scenario files read (`scenario.parse(text, source)`),
+ * The policy component's `engine` interface: the organisation (`engine.Org.load(state)`),
+ * defaults (`engine.defaultSettings()`, `engine.newUser(id)`), and the types it uses. A refusal
+ * throws a {@link TurnstileError}.
+ */
+export * as engine from './generated/policy/interfaces/turnstile-policy-engine.js';
+
+/**
+ * The formats component's `scenario` interface: scenario files read (`scenario.parse(text, source)`),
  * decision lines and diagnostics written. A refusal throws a {@link TurnstileError}.
  */
-export * as scenario from './generated/interfaces/turnstile-policy-scenario.js';
+export * as scenario from './generated/formats/interfaces/turnstile-policy-scenario.js';
+
+/**
+ * The formats component's `listing` interface: licence CSV files read a piece at a time
+ * (`new listing.Reader(source)`), users written as a listing (`listing.writeListing`), instants
+ * read as the CLI's `--at` (`listing.parseInstant`), a what-if's sides compared
+ * (`listing.compare`). A refusal throws a {@link TurnstileError}.
+ */
+export * as listing from './generated/formats/interfaces/turnstile-policy-listing.js';
 
 /** A call the component refused. */
 export declare class TurnstileError extends Error {

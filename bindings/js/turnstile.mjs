@@ -1,20 +1,25 @@
-// Turnstile's policy engine from JavaScript: the policy component, transpiled by jco into
-// generated/ (`npm run build`), with its typed API used as it is, and what a host needs around it.
+// Turnstile's policy engine from JavaScript: its two components, transpiled by jco into
+// generated/ (`npm run build`), with their typed API used as it is, and what a host needs around it.
 //
-// - `engine` and `scenario` are the component's interfaces as jco gives them (types in
-//   generated/interfaces/*.d.ts, documented from the WIT): records are objects with camelCase
+// - The policy component (generated/policy/, world `policy`: types + engine) decides; the formats
+//   component (generated/formats/, world `formats`: types + scenario + listing) reads and writes
+//   scenario files and licence CSV files. Both export the same `types`, so what one returns (a
+//   scenario's state, a page of users) is handed to the other as it is.
+// - `engine`, `scenario` and `listing` are the components' interfaces as jco gives them (types in
+//   generated/*/interfaces/*.d.ts, documented from the WIT): records are objects with camelCase
 //   keys (`inspectionsEnabled`), enum values and variant tags keep the WIT spelling
 //   (`'license-not-found'`, `{ tag: 'close-session', val: 'u1' }`), options are a value or
 //   `undefined`, instants are BigInt seconds since the epoch.
-// - One change: a refusal (`Org.load`, `org.apply`, `scenario.parse`, ...) throws a
+// - One change: a refusal (`Org.load`, `org.apply`, `scenario.parse`, `listing.parseInstant`, ...) throws a
 //   `TurnstileError` whose message lists every problem (a scenario's, placed in the file, exactly
 //   as `turnstile run` prints them), with the WIT error value as `payload`, instead of jco's
 //   `ComponentError: [object Object]`.
 // - `run(text, source)` gives a scenario's decision lines, and `decisionLine(i, event, decision)`
-//   one decision's line: the same bytes as `turnstile run`, written by the component itself.
+//   one decision's line: the same bytes as `turnstile run`, written by the formats component.
 //
-// Nothing here knows an event kind, a field or a code: the component reads and writes scenarios.
-import * as component from './generated/turnstile.js';
+// Nothing here knows an event kind, a field or a code: the components read and write scenarios.
+import * as policy from './generated/policy/turnstile.js';
+import * as formats from './generated/formats/formats.js';
 
 /** A call the component refused: `payload` is the WIT error value, `lines` say it, one problem each. */
 export class TurnstileError extends Error {
@@ -28,12 +33,16 @@ export class TurnstileError extends Error {
 
 const isClass = (f) => /^class[\s{]/.test(Function.prototype.toString.call(f));
 
-/** One item of an error value as text: a diagnostic as the component writes it, a problem as `field: message`. */
+/**
+ * One item of an error value as text: a diagnostic as the formats component writes it, a problem
+ * as `field: message`, a message (`listing.parseInstant`'s) as it is.
+ */
 function describe(item) {
+  if (typeof item === 'string') return item;
   if (item && typeof item === 'object') {
     if ('severity' in item && 'source' in item) {
       try {
-        return component.scenario.renderDiagnostic(item);
+        return formats.scenario.renderDiagnostic(item);
       } catch {
         // not a diagnostic after all
       }
@@ -84,11 +93,18 @@ function withReadableErrors(namespace) {
   return Object.freeze(out);
 }
 
-/** The component's `engine` interface: the organisation (`engine.Org.load(state)`), defaults, types. */
-export const engine = withReadableErrors(component.engine);
+/** The policy component's `engine` interface: the organisation (`engine.Org.load(state)`), defaults, types. */
+export const engine = withReadableErrors(policy.engine);
 
-/** The component's `scenario` interface: scenario files read, decision lines written. */
-export const scenario = withReadableErrors(component.scenario);
+/** The formats component's `scenario` interface: scenario files read, decision lines written. */
+export const scenario = withReadableErrors(formats.scenario);
+
+/**
+ * The formats component's `listing` interface: licence CSV files read a piece at a time
+ * (`new listing.Reader(source)`), users written as a listing, instants read as the CLI's `--at`,
+ * and a what-if's two sides compared.
+ */
+export const listing = withReadableErrors(formats.listing);
 
 const dispose = Symbol.dispose ?? Symbol.for('dispose');
 
@@ -99,8 +115,9 @@ export function decisionLine(index, event, decision) {
 
 /**
  * A scenario's decision lines (without newlines), exactly as `turnstile run` prints them: the
- * component reads the scenario's JSON text (`source` names it in messages), its state is loaded and
- * its events stepped in order, each decision's effects applied before the next event. A scenario
+ * formats component reads the scenario's JSON text (`source` names it in messages), the policy
+ * component loads its state and steps its events in order, each decision's effects applied before
+ * the next event, and the formats component writes each line. A scenario
  * that can't be read throws a TurnstileError whose `lines` are what `turnstile run` prints after
  * `turnstile: `.
  */

@@ -1,11 +1,12 @@
 // jco's typed API through the package: decisions, effects, snapshots, readable refusals, instants,
-// and what the package is made of (no runtime dependency; types documented from the WIT).
+// values handed from the formats component to the policy component, and what the package is made
+// of (two transpiled components, no runtime dependency; types documented from the WIT).
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { decisionLine, engine, instant, rfc3339, run, scenario, TurnstileError } from 'turnstile-policy';
+import { decisionLine, engine, instant, listing, rfc3339, run, scenario, TurnstileError } from 'turnstile-policy';
 import { JS, ROOT } from './support.mjs';
 
 const AT = instant('2026-11-22T10:00:00Z');
@@ -83,6 +84,10 @@ test('parse gives the typed state and events; its errors are the component\'s li
   assert.deepEqual(s.state.settings, engine.defaultSettings());
   assert.deepEqual(s.state.users, [engine.newUser('u')]);
   assert.deepEqual(s.events, [{ at: AT, kind: { tag: 'sync', val: { user: 'u', channel: 'mobile' } } }]);
+  // Read by the formats component, loaded and decided by the policy component, as they are.
+  const org = engine.Org.load(s.state);
+  assert.deepEqual(org.snapshot().users, [engine.newUser('u')]);
+  assert.equal(org.decide(s.events[0]).rule, 'L9', 'no licence bought: the temporary one');
   assert.throws(() => scenario.parseOrg('{"trail": true}', 'org.json', []), (e) => {
     assert.deepEqual(e.lines, [scenario.renderDiagnostic(e.payload)]);
     assert.match(e.message, /^org\.json:1:2: /);
@@ -102,9 +107,17 @@ test('instants', () => {
   }
 });
 
-test('the transpiled component needs nothing at run time but Node itself', () => {
+/** Every file under `dir`, relative to it. */
+const filesUnder = (dir, base = dir) => readdirSync(dir).flatMap((name) => {
+  const path = join(dir, name);
+  return statSync(path).isDirectory() ? filesUnder(path, base) : [path.slice(base.length + 1)];
+});
+
+test('the transpiled components need nothing at run time but Node itself', () => {
   const generated = join(JS, 'generated');
-  const code = readdirSync(generated).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(generated, f), 'utf8')).join('\n');
+  const modules = filesUnder(generated).filter((f) => f.endsWith('.js')).sort();
+  assert.deepEqual(modules, ['formats/formats.js', 'policy/turnstile.js']);
+  const code = modules.map((f) => readFileSync(join(generated, f), 'utf8')).join('\n');
   const specifiers = [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*)['"]([^'"]+)['"]/g)].map((m) => m[1]);
   assert.deepEqual(specifiers.filter((s) => !s.startsWith('node:')), [], 'imports other than Node built-ins');
   assert.ok(!code.includes('preview2-shim'), 'no WASI shim');
@@ -131,17 +144,38 @@ function witDocs() {
   return docs;
 }
 
-test('the types carry the WIT\'s doc comments', () => {
+test('the types carry the WIT\'s doc comments, each component\'s interfaces its own', () => {
   const docs = witDocs();
-  const dir = join(JS, 'generated', 'interfaces');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.d.ts'));
-  for (const name of ['engine', 'scenario']) {
-    const file = files.find((f) => f.endsWith(`-${name}.d.ts`));
-    assert.ok(file, `no .d.ts for ${name}`);
-    const types = readFileSync(join(dir, file), 'utf8');
+  const generated = join(JS, 'generated');
+  const files = filesUnder(generated).filter((f) => f.endsWith('.d.ts') && f.includes('/interfaces/')).sort();
+  // Each world's interfaces, and `types` in both: the policy component decides, the formats one reads and writes.
+  assert.deepEqual(files, [
+    'formats/interfaces/turnstile-policy-listing.d.ts', 'formats/interfaces/turnstile-policy-scenario.d.ts',
+    'formats/interfaces/turnstile-policy-types.d.ts',
+    'policy/interfaces/turnstile-policy-engine.d.ts', 'policy/interfaces/turnstile-policy-types.d.ts',
+  ]);
+  for (const file of files) {
+    const name = /turnstile-policy-([a-z-]+)\.d\.ts$/.exec(file)[1];
+    assert.ok(docs[name]?.length, `no doc lines for interface ${name} in the WIT`);
+    const types = readFileSync(join(generated, file), 'utf8');
     const missing = docs[name].filter((line) => !types.includes(line));
     assert.deepEqual(missing, [], `${file} lacks doc lines of interface ${name}`);
   }
+  assert.equal(readFileSync(join(generated, 'policy/interfaces/turnstile-policy-types.d.ts'), 'utf8'),
+    readFileSync(join(generated, 'formats/interfaces/turnstile-policy-types.d.ts'), 'utf8'), 'one `types` for both');
   const main = readFileSync(join(JS, 'turnstile.d.ts'), 'utf8');
-  assert.match(main, /export \* as engine from '\.\/generated\/interfaces\/turnstile-policy-engine\.js'/);
+  assert.match(main, /export \* as engine from '\.\/generated\/policy\/interfaces\/turnstile-policy-engine\.js'/);
+  assert.match(main, /export \* as scenario from '\.\/generated\/formats\/interfaces\/turnstile-policy-scenario\.js'/);
+  assert.match(main, /export \* as listing from '\.\/generated\/formats\/interfaces\/turnstile-policy-listing\.js'/);
+});
+
+test('an instant the CLI\'s --at refuses is refused with its message', () => {
+  assert.equal(listing.parseInstant('2026-11-22T10:00:00Z'), AT);
+  assert.throws(() => listing.parseInstant('soon'), (e) => {
+    assert.ok(e instanceof TurnstileError);
+    assert.equal(typeof e.payload, 'string');
+    assert.equal(e.message, e.payload, 'the message as it is, not JSON');
+    assert.deepEqual(e.lines, [e.payload]);
+    return true;
+  });
 });

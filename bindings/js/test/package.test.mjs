@@ -28,11 +28,14 @@ before(() => {
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('the tarball holds the module, its types, the command and the transpiled component, nothing else', () => {
+test('the tarball holds the module, its types, the command and the two transpiled components, nothing else', () => {
   const files = packed.files.map((f) => f.path).sort();
-  for (const file of ['package.json', 'turnstile.mjs', 'turnstile.d.ts', 'cli.mjs', 'generated/turnstile.js',
-    'generated/turnstile.core.wasm', 'generated/turnstile.d.ts', 'generated/interfaces/turnstile-policy-engine.d.ts',
-    'generated/interfaces/turnstile-policy-scenario.d.ts']) {
+  for (const file of ['package.json', 'turnstile.mjs', 'turnstile.d.ts', 'cli.mjs',
+    'generated/policy/turnstile.js', 'generated/policy/turnstile.core.wasm', 'generated/policy/turnstile.d.ts',
+    'generated/policy/interfaces/turnstile-policy-types.d.ts', 'generated/policy/interfaces/turnstile-policy-engine.d.ts',
+    'generated/formats/formats.js', 'generated/formats/formats.core.wasm', 'generated/formats/formats.d.ts',
+    'generated/formats/interfaces/turnstile-policy-types.d.ts', 'generated/formats/interfaces/turnstile-policy-scenario.d.ts',
+    'generated/formats/interfaces/turnstile-policy-listing.d.ts']) {
     assert.ok(files.includes(file), `${file} not in the tarball: ${files.join(', ')}`);
   }
   assert.deepEqual(files.filter((f) => /^(test|node_modules)\/|^(build|bench|example)\.mjs$/.test(f)), []);
@@ -69,7 +72,7 @@ test('installed, its declarations type-check a program that uses them', (t) => {
     return;
   }
   writeFileSync(join(app, 'check.ts'), `
-import { decisionLine, engine, instant, run, TurnstileError } from 'turnstile-policy';
+import { decisionLine, engine, instant, listing, run, scenario, TurnstileError } from 'turnstile-policy';
 import type * as turnstile from 'turnstile-policy';
 
 const settings: turnstile.engine.Settings = engine.defaultSettings();
@@ -79,13 +82,22 @@ settings.autoAsign = true;
 const state: turnstile.engine.OrgState = { settings, users: [engine.newUser('ana')], groups: [], sessions: [] };
 const org: turnstile.engine.Org = engine.Org.load(state);
 const event: turnstile.engine.Event = { at: instant('2026-11-22T10:00:00Z'), kind: { tag: 'sync', val: { user: 'ana', channel: 'mobile' } } };
-const code: turnstile.engine.Code = org.step(event).code;
+const code: turnstile.types.Code = org.step(event).code;
 // @ts-expect-error: not a code
-const wrong: turnstile.engine.Code = 'LICENSE_NOT_FOUND';
+const wrong: turnstile.types.Code = 'LICENSE_NOT_FOUND';
+// The formats component's values are the policy component's types.
+const parsed: turnstile.types.Scenario = scenario.parse('{}', 'empty.json');
+const again: turnstile.engine.Org = engine.Org.load(parsed.state);
+const reader: turnstile.listing.Reader = new listing.Reader('users.csv');
+const page: turnstile.types.Population | undefined = reader.takePage(1);
+const at: bigint = listing.parseInstant('2026-11-22T10:00:00Z');
+// @ts-expect-error: an instant is a BigInt
+const notAt: number = listing.parseInstant('2026-11-22T10:00:00Z');
+const counts: turnstile.listing.Count[] = listing.compare([], []).counts;
 const line: string = decisionLine(0, event, org.decide(event));
 const lines: string[] = run('{}', 'empty.json');
 try { run('[]'); } catch (e) { if (e instanceof TurnstileError) { const l: string[] = e.lines; void l; } }
-void code; void wrong; void line; void lines;
+void code; void wrong; void line; void lines; void again; void page; void at; void notAt; void counts;
 `);
   const result = runIn(app, process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext',
     '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2022,esnext.disposable', 'check.ts']);
