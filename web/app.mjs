@@ -98,7 +98,7 @@ function effectItem(effect) {
 function decisionsTable(lines) {
   const headers = ['#', 'Event', 'User', 'Result', 'Code', 'Rule', 'Message', 'Detail', 'Effects'];
   const rows = lines.map((line) => {
-    const d = JSON.parse(line); // the component's own rendering of the decision
+    const d = JSON.parse(line); // the formats component's own rendering of the decision
     const extras = Object.entries(d).filter(([k]) => !KNOWN.has(k));
     const cells = [
       d.event,
@@ -368,7 +368,7 @@ async function start() {
   try {
     logic = await import('./turnstile-web.mjs');
   } catch (e) {
-    status(`The policy component could not be loaded: ${e.message}`);
+    status(`The components could not be loaded: ${e.message}`);
     return;
   }
   const index = await (await fetch('generated/examples/index.json')).json();

@@ -1,10 +1,12 @@
 // `npm run build` (in web/): everything the static page loads that isn't its own source, into
 // generated/ (git-ignored, rebuilt whole each time):
 //
-// - generated/policy/: the policy component the CLI embeds, transpiled by jco
-//   ($TURNSTILE_WASM, else `turnstile component --out ../target/turnstile.wasm` built by cargo);
-// - generated/files/: the licence files component (wit/files.wit), the CLI's own CSV reader
-//   ($TURNSTILE_FILES_WASM, else `turnstile component --files --out ../target/turnstile-files.wasm`);
+// - generated/policy/: the policy component the CLI embeds (world `policy`: types + engine),
+//   transpiled by jco ($TURNSTILE_WASM, else `turnstile component --out ../target/turnstile.wasm`
+//   built by cargo);
+// - generated/formats/: the formats component (wit/formats.wit, world `formats`: types + scenario +
+//   listing), the CLI's own scenario reader and writer and CSV reader and writer
+//   ($TURNSTILE_FORMATS_WASM, else `turnstile component --formats --out ../target/turnstile-formats.wasm`);
 // - generated/examples/: the shipped examples (examples/*.json, users.csv) and an index of them;
 // - generated/docs/: docs/*.md as HTML pages (marked), so a decision's rule links to its text
 //   offline: links between the documents point to their HTML, links to the rest of the
@@ -29,11 +31,11 @@ function fail(message) {
 function components() {
   const jco = join(HERE, 'node_modules', '@bytecodealliance', 'jco', 'dist', 'jco.js');
   const policy = componentFile({ env: 'TURNSTILE_WASM', out: join(ROOT, 'target', 'turnstile.wasm'), args: [], log: LOG });
-  const files = componentFile({
-    env: 'TURNSTILE_FILES_WASM', out: join(ROOT, 'target', 'turnstile-files.wasm'), args: ['--files'], log: LOG,
+  const formats = componentFile({
+    env: 'TURNSTILE_FORMATS_WASM', out: join(ROOT, 'target', 'turnstile-formats.wasm'), args: ['--formats'], log: LOG,
   });
   transpileComponent({ wasm: policy, jco, name: 'turnstile', out: join(OUT, 'policy') });
-  transpileComponent({ wasm: files, jco, name: 'files', out: join(OUT, 'files') });
+  transpileComponent({ wasm: formats, jco, name: 'formats', out: join(OUT, 'formats') });
 }
 
 function examples() {
@@ -102,5 +104,5 @@ try {
 } catch (e) {
   fail(e.message);
 }
-if (!existsSync(join(OUT, 'policy', 'turnstile.js')) || !existsSync(join(OUT, 'files', 'files.js'))) fail('jco wrote no module');
+if (!existsSync(join(OUT, 'policy', 'turnstile.js')) || !existsSync(join(OUT, 'formats', 'formats.js'))) fail('jco wrote no module');
 console.error(`${LOG}: ${relative(process.cwd(), OUT) || '.'}/ written (components, examples, docs)`);

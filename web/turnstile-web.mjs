@@ -1,10 +1,11 @@
 // What the page asks the components, without any DOM: a scenario run (the playground) and a
 // what-if (run in a worker). Every decision, line, message, count and listing here comes from the
-// policy component (`scenario` reads and renders, `engine` decides) or from the licence files
-// component (`listing`, the CLI's own CSV reader and writer): this module only moves values
-// between them, in the order `turnstile run` and `turnstile what-if` do.
-import { engine, scenario } from './generated/policy/turnstile.js';
-import { listing } from './generated/files/files.js';
+// policy component (`engine` decides) or from the formats component (`scenario` reads scenarios
+// and renders decisions and diagnostics, `listing` is the CLI's own CSV reader and writer): this
+// module only moves values between them, in the order `turnstile run` and `turnstile what-if` do.
+// Both components export the same `types`, so what one returns the other takes as it is.
+import { engine } from './generated/policy/turnstile.js';
+import { listing, scenario } from './generated/formats/formats.js';
 
 /** Users moved per call, and syncs decided per call: the CLI's page and batch (1 << 16). */
 export const PAGE = 1 << 16;
@@ -35,7 +36,7 @@ const diagnosticLine = (d) => scenario.renderDiagnostic(d);
 
 /**
  * A scenario run as `turnstile run` runs it: `{ lines }`, each decision's JSON line as the
- * component renders it; or an InputError with the CLI's located lines.
+ * formats component renders it; or an InputError with the CLI's located lines.
  */
 export function runScenario(text, source) {
   let parsed;

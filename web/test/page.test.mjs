@@ -41,7 +41,8 @@ function cli(args, cwd = ROOT) {
 }
 
 before(async () => {
-  for (const [what, path] of [['the CLI', CLI], ['Chromium', CHROMIUM], ['the built page', join(WEB, 'generated', 'policy', 'turnstile.js')]]) {
+  for (const [what, path] of [['the CLI', CLI], ['Chromium', CHROMIUM], ['the built page', join(WEB, 'generated', 'policy', 'turnstile.js')],
+    ['the built page', join(WEB, 'generated', 'formats', 'formats.js')]]) {
     assert.ok(existsSync(path), `no ${what} at ${path}`);
   }
   server = await serve({ root: WEB, port: 0 });
@@ -296,7 +297,7 @@ test('no request leaves 127.0.0.1: only the page’s own files are fetched', () 
   const own = (url) => url.startsWith(base) || url.startsWith('blob:') || url.startsWith('data:');
   assert.deepEqual(refused, []);
   assert.deepEqual(requests.filter((u) => !own(u)), []);
-  for (const file of ['generated/policy/turnstile.core.wasm', 'generated/files/files.core.wasm', 'whatif-worker.mjs']) {
+  for (const file of ['generated/policy/turnstile.core.wasm', 'generated/formats/formats.core.wasm', 'whatif-worker.mjs']) {
     assert.ok(requests.includes(base + file), `${file} was loaded`);
   }
 });
