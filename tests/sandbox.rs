@@ -587,6 +587,41 @@ fn cli_a_start_function_that_asks_for_gigabytes_exits_4_and_stays_small() {
     );
 }
 
+/// wasmtime bounds what one call may hand back (hostcall fuel, 128 MiB by
+/// default); the host sets that bound to the memory cap, so ordinary input
+/// larger than wasmtime's default is decided, not mistaken for an attack:
+/// a 136 MiB name goes through the formats component, the policy and back
+/// out in `--state-out` as it does natively.
+#[test]
+fn a_large_but_legitimate_value_is_decided_as_natively() {
+    let dir = scratch();
+    let name = "n".repeat(136 << 20);
+    let scenario = format!(
+        r#"{{"org":{{"licenses":{{"standard":1}},"auto_assign":true}},"users":[{{"id":"u1","name":"{name}"}}],
+           "events":[{{"at":"2026-11-22T10:00:00Z","kind":"sync","user":"u1"}}]}}"#
+    );
+    drop(name);
+    let file = dir.path().join("large.json");
+    std::fs::write(&file, scenario).unwrap();
+    let mut states = Vec::new();
+    let mut outputs = Vec::new();
+    for native in [false, true] {
+        let state = dir.path().join(format!("state-{native}.json"));
+        let mut args = vec!["run", file.to_str().unwrap(), "--state-out", state.to_str().unwrap()];
+        if native {
+            args.push("--native");
+        }
+        let out = output(cli().args(&args));
+        assert_eq!(out.status.code(), Some(0), "native {native}: {}", text(&out.stderr));
+        outputs.push(out.stdout);
+        states.push(std::fs::read(&state).unwrap());
+    }
+    assert!(text(&outputs[0]).contains(r#""allow":true"#));
+    assert_eq!(outputs[0], outputs[1]);
+    assert!(states[0].len() > 136 << 20, "the name is in the state written");
+    assert!(states[0] == states[1], "the component's state file is the native one");
+}
+
 #[test]
 fn cli_what_if_and_check_name_the_limit_and_the_call() {
     let dir = scratch();
