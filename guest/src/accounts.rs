@@ -555,7 +555,8 @@ pub fn delete_user(state: &State, actor: UserRef, u: UserRef, now: Instant) -> D
     let mut d = Decision::allow("A6", format!("user `{}` deleted; billing stops at the next billing period", u.id()))
         .with_effects(effects);
     d.billing_ends_at = Some(billing_ends_at);
-    d
+    // Deleting later, from the next period on, bills that period too.
+    d.until(billing_ends_at)
 }
 
 /// Rule A3: `actor` deletes `group` and, with it, its (empty) subgroups.

@@ -82,6 +82,11 @@ pub struct Decision {
     pub record: Option<bool>,
     pub calling_code: Option<&'static str>,
     pub presented_as: Option<String>,
+    /// The earliest instant at which the same event, with nothing else
+    /// happening in between, is decided differently ([`Decision::same_as`]);
+    /// `None` when only another event can change it. Set by the rules that
+    /// hold a time threshold (L8, L9, S3, S4, S5, A6) with [`Decision::until`].
+    pub valid_until: Option<Instant>,
 }
 
 impl Decision {
@@ -111,7 +116,42 @@ impl Decision {
             record: None,
             calling_code: None,
             presented_as: None,
+            valid_until: None,
         }
+    }
+
+    /// This decision holds until `at`, when time alone changes it. An
+    /// instant at or past the last the engine takes ([`model::LAST_INSTANT`])
+    /// is no change: no event can be decided after it.
+    pub fn until(mut self, at: Instant) -> Decision {
+        self.valid_until = (at < model::LAST_INSTANT).then_some(at);
+        self
+    }
+
+    /// Whether this decision, made for an event at `at`, is the same as
+    /// `other`, made for the same event at `other_at`: every field but the
+    /// texts (`message` and `detail` narrate elapsed time, e.g. "idle 29 min
+    /// 59 s"), `expires_at` (a running temporary licence's is fixed, a new
+    /// one's moves with the event) and `valid_until`; an effect's instant
+    /// is the same when equal or as far from its event's instant (a
+    /// `touch` is always at the event's own). What `valid_until` promises is
+    /// measured by this.
+    pub fn same_as(&self, at: Instant, other: &Decision, other_at: Instant) -> bool {
+        let instant = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
+            (Some(a), Some(b)) => a == b || a.wrapping_sub(at) == b.wrapping_sub(other_at),
+            (a, b) => a == b,
+        };
+        let effects_match = self.effects.len() == other.effects.len()
+            && self.effects.iter().zip(&other.effects).all(|(a, b)| {
+                let (mut a, mut b) = (a.clone(), b.clone());
+                let (ia, ib) = (a.take_instant(), b.take_instant());
+                a == b && instant(ia, ib)
+            });
+        (self.allow, self.code, self.rule, self.license, self.inspections_features, &self.violations)
+            == (other.allow, other.code, other.rule, other.license, other.inspections_features, &other.violations)
+            && (self.record, self.calling_code, &self.presented_as) == (other.record, other.calling_code, &other.presented_as)
+            && self.billing_ends_at == other.billing_ends_at
+            && effects_match
     }
 
     pub fn with_effects(mut self, effects: impl IntoIterator<Item = Effect>) -> Decision {
@@ -147,6 +187,19 @@ impl Decision {
 }
 
 impl Effect {
+    /// The effect's instant, if it has one, taken out (left as 0).
+    fn take_instant(&mut self) -> Option<Instant> {
+        match self {
+            Effect::Assign { at, .. }
+            | Effect::StartTemporary { at, .. }
+            | Effect::Touch { at, .. }
+            | Effect::StartSession { at, .. }
+            | Effect::RecordActivity { at, .. } => Some(std::mem::take(at)),
+            Effect::AddUser(user) => user.assigned_at.take(),
+            _ => None,
+        }
+    }
+
     /// The contract's `effect`, users named by id.
     pub fn to_record(&self, state: &State) -> model::Effect {
         let id = |ix: &UserIx| state.users().get(*ix).id().to_string();
@@ -237,4 +290,34 @@ pub fn deleted(rule: &'static str) -> Decision {
 #[cfg(test)]
 pub(crate) fn effect_records(d: &Decision, state: &State) -> Vec<model::Effect> {
     d.effects.iter().map(|e| e.to_record(state)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touched(at: Instant, message: &'static str) -> Decision {
+        Decision::allow("L4", message).with_effects([Effect::Touch { user: UserIx(0), at }])
+    }
+
+    #[test]
+    fn until_stops_before_the_last_instant() {
+        assert_eq!(Decision::allow("S5", "").until(100).valid_until, Some(100));
+        assert_eq!(Decision::allow("S5", "").until(model::LAST_INSTANT).valid_until, None);
+        assert_eq!(Decision::allow("S5", "").until(Instant::MAX).valid_until, None);
+    }
+
+    #[test]
+    fn the_same_decision_later_moves_its_instants_with_the_event() {
+        // A touch at the event's own instant, whatever the text says.
+        assert!(touched(10, "idle 1 s").same_as(10, &touched(70, "idle 61 s"), 70));
+        assert!(!touched(10, "").same_as(10, &touched(11, ""), 70), "an effect neither equal nor as far");
+        let mut billed = Decision::allow("A6", "");
+        billed.billing_ends_at = Some(1_000);
+        let mut next = billed.clone();
+        assert!(billed.same_as(10, &next, 20));
+        next.billing_ends_at = Some(2_000);
+        assert!(!billed.same_as(10, &next, 1_000), "a billing end is compared as it is");
+        assert!(!touched(10, "").same_as(10, &Decision::deny(Code::LicenseExpired, "L9", ""), 10));
+    }
 }

@@ -68,22 +68,28 @@ pub fn is_disabled(state: &State, u: UserRef) -> bool {
     u.standard == Selector::Disabled && (!state.settings().inspections_enabled || u.inspections == Selector::Disabled)
 }
 
+/// Rule L6: the type `u` may claim: on an Inspections project Inspections,
+/// unless `u`'s Inspections selector is red; otherwise Standard.
+pub fn claimed(state: &State, u: UserRef) -> LicenseType {
+    if state.settings().inspections_enabled && u.inspections != Selector::Disabled {
+        LicenseType::Inspections
+    } else {
+        LicenseType::Standard
+    }
+}
+
 /// Rules L6–L8: auto-assignment, freeing an inactive holder's licence if
 /// needed. The type claimed is never disabled: L5 refused those users.
 fn auto_assign(state: &State, u: UserRef, now: Instant) -> Decision {
     let settings = state.settings();
-    let license = if settings.inspections_enabled && u.inspections != Selector::Disabled {
-        LicenseType::Inspections
-    } else {
-        LicenseType::Standard
-    };
+    let license = claimed(state, u);
     let name = license.name();
     let assign = Effect::Assign { user: u.ix, license, at: now };
     if state.free(license) > 0 {
         return with_features(granted("L6", grant(license), u, now, Effects::from_iter([assign])), state);
     }
     if settings.auto_free {
-        let cutoff = now.saturating_sub(i64::from(settings.inactive_days) * DAY);
+        let cutoff = now.saturating_sub(inactive_for(state));
         if let Some(idle) = state.oldest_inactive_holder(license, cutoff) {
             let free = Effect::Free { user: idle.ix, license };
             let detail = format!("freed from `{}`, inactive for at least {} days", idle.id(), settings.inactive_days);
@@ -91,12 +97,20 @@ fn auto_assign(state: &State, u: UserRef, now: Instant) -> Decision {
             return with_features(granted("L7", grant(license), u, now, effects), state).with_detail(detail);
         }
     }
-    let why = if settings.auto_free {
-        format!("no free {name} licence, and no holder inactive for {} days", settings.inactive_days)
-    } else {
-        format!("no free {name} licence")
-    };
-    not_found("L8", why)
+    if !settings.auto_free {
+        return not_found("L8", format!("no free {name} licence"));
+    }
+    let why = format!("no free {name} licence, and no holder inactive for {} days", settings.inactive_days);
+    // L7 frees a licence once the longest-idle holder has been idle long enough.
+    match state.oldest_inactive_holder(license, Instant::MAX).and_then(|h| h.inactivity_instant()) {
+        Some(since) => not_found("L8", why).until(since.saturating_add(inactive_for(state))),
+        None => not_found("L8", why),
+    }
+}
+
+/// How long a holder must have been idle for auto-free to take the licence (L7).
+pub fn inactive_for(state: &State) -> Instant {
+    i64::from(state.settings().inactive_days) * DAY
 }
 
 /// Rule L9: a pending user gets a temporary licence for `temporary_days`.
@@ -115,7 +129,9 @@ fn temporary(state: &State, u: UserRef, now: Instant) -> Decision {
     }
     let mut d = granted("L9", GrantedLicense::Temporary, u, now, effects);
     d.expires_at = Some(expires_at);
-    d
+    // A running temporary licence holds until it ends; a new one starts
+    // wherever the event falls.
+    if u.temporary_since().is_some() { d.until(expires_at) } else { d }
 }
 
 /// Rule L14, then a deleted account: why the administrator can't act on

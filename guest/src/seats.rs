@@ -100,6 +100,7 @@ pub fn login(state: &State, u: UserRef, now: Instant) -> Decision {
                     idle_text(session, now),
                     state.settings().idle_logout_minutes
                 ))
+                .until(idle_at(state, session))
         }
         Some(session) => Decision::allow("S3", "logged in; the previous, idle session was ended")
             .with_detail(format!(
@@ -129,7 +130,8 @@ pub fn activity(state: &State, u: UserRef, tab_open: bool, now: Instant) -> Deci
     match state.session(u.ix) {
         None => Decision::allow("S5", "no open session: nothing recorded"),
         Some(session) if is_live(state, session, now) => Decision::allow("S5", "activity recorded")
-            .with_effects([Effect::RecordActivity { user: u.ix, at: now, tab_open }]),
+            .with_effects([Effect::RecordActivity { user: u.ix, at: now, tab_open }])
+            .until(idle_at(state, session)),
         Some(session) => Decision::allow("S5", "the session had gone idle and has ended; log in again")
             .with_detail(format!(
                 "idle {} (limit {} minutes)",
@@ -148,6 +150,7 @@ pub fn close_session(state: &State, u: UserRef, now: Instant) -> Decision {
         Some(session) if session.tab_open && is_live(state, session, now) => {
             Decision::deny(Code::SessionInUse, "S4", "the session is in use: the user's tab is open and active")
                 .with_detail(format!("last activity {} ago", idle_text(session, now)))
+                .until(idle_at(state, session))
         }
         Some(session) => {
             let why = if session.tab_open { "it had gone idle" } else { "its tab is closed" };
@@ -159,8 +162,13 @@ pub fn close_session(state: &State, u: UserRef, now: Instant) -> Decision {
 /// Rule S3: a session is live while idle for less than `idle_logout_minutes`.
 /// Exactly the limit is no longer live.
 pub fn is_live(state: &State, session: &OpenSession, now: Instant) -> bool {
-    let limit = i64::from(state.settings().idle_logout_minutes) * MINUTE;
-    now.saturating_sub(session.last_activity) < limit
+    now < idle_at(state, session)
+}
+
+/// Rule S3: the instant `session` stops being live, `idle_logout_minutes`
+/// after its last activity.
+pub fn idle_at(state: &State, session: &OpenSession) -> Instant {
+    session.last_activity.saturating_add(i64::from(state.settings().idle_logout_minutes) * MINUTE)
 }
 
 /// "12 min 5 s": how long the session has been idle at `now`.
