@@ -5,6 +5,7 @@ use crate::decision::Decision;
 use crate::model::{self, Channel, Code, Event, EventKind, GrantedLicense, Instant, OrgState, Problem};
 use crate::state::State;
 use crate::users::{UserIx, UserRef};
+use crate::remedies::{self, Remedy};
 use crate::{accounts, features, licensing, organisation, seats};
 
 /// One organisation: its state and the rules over it.
@@ -47,6 +48,13 @@ impl Org {
     /// position, texts borrowed). Changes nothing.
     pub fn judge(&self, event: &Event) -> Decision {
         decide(&self.state, event)
+    }
+
+    /// The remedies for `event` if it is denied now, smallest first, each
+    /// tried on the state and rolled back ([`remedies::explain`]); none when
+    /// it is allowed. The state is left exactly as it was.
+    pub fn explain(&mut self, event: &Event) -> Vec<Remedy> {
+        remedies::explain(&mut self.state, event)
     }
 
     /// Performs a host's `effects` in order, all or nothing.

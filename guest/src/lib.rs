@@ -63,6 +63,7 @@ pub mod listing;
 pub mod model;
 pub mod numbers;
 pub mod organisation;
+pub mod remedies;
 pub mod scenario;
 pub mod seats;
 pub mod state;

@@ -186,6 +186,10 @@ impl Groups {
     }
 }
 
+/// What undoes a trial's effects ([`State::apply_trial`]).
+#[derive(Default)]
+pub struct Journal(Vec<Undo>);
+
 /// What [`State::apply`] needs to undo one step.
 enum Undo {
     Core(UserIx, Core),
@@ -534,6 +538,17 @@ impl State {
     /// Performs `effects` in order, all or nothing: on a problem every effect
     /// already performed is undone and the problem names the effect.
     pub fn apply(&mut self, effects: &[Effect]) -> Result<(), Problem> {
+        self.apply_trial(effects, &mut Journal::default())?;
+        // No undo is pending once applied for good: positions may change.
+        self.groups.compact();
+        Ok(())
+    }
+
+    /// [`State::apply`], keeping what undoes the effects in `journal`, so
+    /// that [`State::roll_back`] can later return to the state before them:
+    /// a trial of events that leaves nothing behind (explain's remedies).
+    /// Groups are not compacted: the journal holds their positions.
+    pub fn apply_trial(&mut self, effects: &[Effect], journal: &mut Journal) -> Result<(), Problem> {
         let mut undo = Vec::new();
         for (i, effect) in effects.iter().enumerate() {
             if let Err(message) = self.apply_one(effect, &mut undo) {
@@ -541,8 +556,17 @@ impl State {
                 return Err(problem(format!("effects[{i}]"), message));
             }
         }
-        self.groups.compact();
+        if journal.0.is_empty() {
+            journal.0 = undo;
+        } else {
+            journal.0.extend(undo);
+        }
         Ok(())
+    }
+
+    /// Undoes every effect `journal` kept, last first.
+    pub fn roll_back(&mut self, journal: Journal) {
+        self.undo(journal.0);
     }
 
     /// [`State::apply`] for a host's effects, naming users by id. Each is
