@@ -10,7 +10,7 @@ use crate::engine::Outcome;
 use crate::exports::turnstile::policy::engine::{self, Guest as EngineGuest, GuestLoader, GuestOrg};
 use crate::exports::turnstile::policy::types;
 use crate::model::{
-    Channel, Decision, Effect, Event, Group, Instant, OrgState, PolicyInfo, Population, Problem,
+    Channel, Decision, Effect, Event, Group, Instant, OrgState, PolicyInfo, Population, Problem, Remedy,
     Session, Settings, User, UserName,
 };
 
@@ -39,6 +39,14 @@ fn outcomes(batch: impl IntoIterator<Item = Outcome>) -> types::Outcomes {
     types::Outcomes { rules: rules.into_iter().map(str::to_string).collect(), items }
 }
 
+impl OrgResource {
+    /// `decide` (`step` false) or `step` (`step` true) of `event`.
+    #[inline(never)]
+    fn decide_or_step(&self, event: Event, step: bool) -> Decision {
+        if step { self.0.borrow_mut().step(&event) } else { self.0.borrow().decide(&event) }
+    }
+}
+
 fn org_handle(org: crate::Org) -> engine::Org {
     engine::Org::new(OrgResource(RefCell::new(org)))
 }
@@ -65,16 +73,27 @@ impl GuestOrg for OrgResource {
         crate::Org::load(state).map(org_handle)
     }
 
+    // `decide` and `step` are one function with a flag: their exports are
+    // then the same code but for a constant, and binaryen merges them
+    // (`--merge-similar-functions`, host/build.rs), one lowering of a
+    // decision fewer: the component stays within its size budget
+    // (tests/component.rs) with `explain`'s.
+    #[inline(always)]
     fn decide(&self, event: Event) -> Decision {
-        self.0.borrow().decide(&event)
+        self.decide_or_step(event, false)
     }
 
     fn apply(&self, effects: Vec<Effect>) -> Result<(), Problem> {
         self.0.borrow_mut().apply(&effects)
     }
 
+    #[inline(always)]
     fn step(&self, event: Event) -> Decision {
-        self.0.borrow_mut().step(&event)
+        self.decide_or_step(event, true)
+    }
+
+    fn explain(&self, event: Event) -> Vec<Remedy> {
+        self.0.borrow_mut().explain(&event)
     }
 
     fn snapshot(&self) -> OrgState {

@@ -182,6 +182,7 @@ impl Decision {
             record: self.record,
             calling_code: self.calling_code.map(str::to_string),
             presented_as: self.presented_as.clone(),
+            valid_until: self.valid_until,
         }
     }
 }

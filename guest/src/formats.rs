@@ -14,7 +14,7 @@ use crate::exports::turnstile::policy::listing::{Change, Comparison, Count, Gues
 use crate::exports::turnstile::policy::scenario::Guest as ScenarioGuest;
 use crate::listing::{self, Listing};
 use crate::model::{
-    Code, Decision, Diagnostic, Event, GrantedLicense, Named, OrgState, Population, Problem, Scenario, Settings,
+    Code, Decision, Diagnostic, Event, GrantedLicense, Named, OrgState, Population, Problem, Remedy, Scenario, Settings,
 };
 use crate::exports::turnstile::policy::types::{Outcome, Outcomes};
 
@@ -31,6 +31,10 @@ impl ScenarioGuest for Formats {
 
     fn render_decision(index: u32, event: Event, decision: Decision) -> String {
         crate::scenario::render_decision(index, &event, &decision)
+    }
+
+    fn render_explained(index: u32, event: Event, decision: Decision, remedies: Vec<Remedy>) -> String {
+        crate::scenario::render_explained(index, &event, &decision, &remedies)
     }
 
     fn render_state(state: OrgState) -> String {

@@ -8,7 +8,7 @@ pub use crate::exports::turnstile::policy::types::{
     Channel, Code, CountryFilter, CreateGroupEvent, CreateUserEvent, Decision, Diagnostic, Direction, EditGroupEvent,
     EditUserEvent, EffectiveConfig, Effect, Event, EventKind, FeatureSet, Features, GrantedLicense, Group, GroupAction,
     GroupKind, Instant, LicenseChange, LicenseEvent, LicenseType, LicenseUsage, Licenses, OrgState, PasswordEvent, Plan,
-    PolicyInfo, Population, Problem, SaveFeaturesEvent, Selector, Session, SessionStatus, Settings, SettingsChange,
+    PolicyInfo, Population, Problem, Remedy, SaveFeaturesEvent, Selector, Session, SessionStatus, Settings, SettingsChange,
     Severity, SmsEvent, StateChange, SyncEvent, Usage, User, UserAction, UserAppToggles, UserConfig, UserDetails,
     UserFeatures, UserInstant, UserName, Scenario,
 };

@@ -34,20 +34,12 @@ use crate::state::{Journal, State};
 use crate::users::UserRef;
 use crate::{accounts, features, licensing};
 
-/// What would let a denied event through.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Remedy {
-    /// What to do, in a sentence for the administrator.
-    pub summary: String,
-    /// The events that do it, in order, at the denied event's instant. A
-    /// `set_password` has an empty `password` and `confirm`, for the host
-    /// to fill in: the engine never makes up a password.
-    pub events: Vec<Event>,
-    /// `Some`: the remedy is to wait; the event is decided again then.
-    pub wait_until: Option<Instant>,
-    /// The decision the denied event then gets: an allow.
-    pub decision: model::Decision,
-}
+/// What would let a denied event through: the contract's `remedy`
+/// (`wit/policy.wit`): a `summary`, the `events` that perform it at the
+/// denied event's instant (a `set_password` with an empty `password` and
+/// `confirm`, for the host to fill in: the engine never makes one up), a
+/// `wait_until` when it is a wait, and the `decision` the event then gets.
+pub use crate::model::Remedy;
 
 /// A candidate: what it does, in words, and its events (or a wait).
 #[derive(Clone)]
@@ -83,15 +75,42 @@ pub fn explain(state: &mut State, event: &Event) -> Vec<Remedy> {
     for f in fixes(state, event, &denial) {
         search.attempt(state, vec![f], denial.code, DEPTH);
     }
+    // Smallest first, in the order found among the same size: a pass per
+    // size (a handful; at most TRIALS remedies) rather than a stable sort,
+    // whose code for remedies cost the component 3.4 KB.
     let mut found = search.found;
-    found.sort_by_key(|r| r.events.len());
-    let mut kept: Vec<Remedy> = Vec::with_capacity(found.len());
-    for remedy in found {
-        if !kept.iter().any(|k| k.events == remedy.events && k.wait_until == remedy.wait_until) {
+    let mut by_size: Vec<Remedy> = Vec::with_capacity(found.len());
+    let mut size = 0;
+    while !found.is_empty() {
+        let mut i = 0;
+        while i < found.len() {
+            if found[i].events.len() == size {
+                by_size.push(found.remove(i));
+            } else {
+                i += 1;
+            }
+        }
+        size += 1;
+    }
+    let mut kept: Vec<Remedy> = Vec::with_capacity(by_size.len());
+    for remedy in by_size {
+        // Offered once, and not again with more steps than needed: a remedy
+        // that performs a smaller one's events (and more) is left out.
+        let redundant = |k: &Remedy| {
+            (k.events == remedy.events && k.wait_until == remedy.wait_until)
+                || (k.wait_until.is_none() && !k.events.is_empty() && contains_in_order(&remedy.events, &k.events))
+        };
+        if !kept.iter().any(redundant) {
             kept.push(remedy);
         }
     }
     kept
+}
+
+/// Whether `all` has every one of `part`'s events, in the same order.
+fn contains_in_order(all: &[Event], part: &[Event]) -> bool {
+    let mut rest = all.iter();
+    part.iter().all(|p| rest.any(|e| e == p))
 }
 
 struct Search<'a> {
@@ -157,13 +176,21 @@ impl Search<'_> {
 }
 
 /// The clauses of a remedy as one sentence: "Deactivate `kasia`'s account, then activate `marek`'s account."
+/// Every clause starts with an ASCII word or a backtick, so an ASCII upper
+/// case is enough (and keeps Unicode's case tables, 16 KB, out of the component).
 fn sentence(says: &[&str]) -> String {
-    let text = says.join(", then ");
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
-        None => text,
+    let mut text = String::new();
+    for (i, clause) in says.iter().enumerate() {
+        if i > 0 {
+            text.push_str(", then ");
+        }
+        text.push_str(clause);
     }
+    if let Some(first) = text.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    text.push('.');
+    text
 }
 
 /// `event` as the engine tries it: a remedy's blank password filled in.
@@ -185,12 +212,22 @@ fn tried(event: &Event) -> Event {
 fn fixes(state: &State, event: &Event, d: &Decision) -> Vec<Fix> {
     let mut out = Vec::new();
     let u = event.kind.subject().and_then(|id| state.user(id));
-    let actor = event.kind.users().into_iter().find(|(field, _)| *field == "actor").and_then(|(_, id)| state.user(id));
+    // NOT_PERMITTED: who acted (A3, A4, A8).
+    let actor = match &event.kind {
+        EventKind::BlockUser(a) | EventKind::UnblockUser(a) | EventKind::DeleteUser(a) => Some(&a.actor),
+        EventKind::DeleteGroup(g) => Some(&g.actor),
+        EventKind::CreateUser(c) => Some(&c.actor),
+        EventKind::EditUser(e) => Some(&e.actor),
+        EventKind::CreateGroup(c) => Some(&c.actor),
+        EventKind::EditGroup(e) => Some(&e.actor),
+        _ => None,
+    }
+    .and_then(|id| state.user(id));
     let now = event.at;
     match (d.code, u) {
         (Code::LicenseNotFound, Some(_)) if d.rule == "L2" => out.push(settings(
             "buy the organisation's External licence, which serves every external user".into(),
-            |c| c.external_license = Some(true),
+            SettingsChange { external_license: Some(true), ..no_change() },
         )),
         (Code::LicenseNotFound, Some(u)) if d.rule == "L5" => {
             for license in LicenseType::ALL.into_iter().filter(|&t| u.selector(t) == model::Selector::Disabled) {
@@ -204,9 +241,10 @@ fn fixes(state: &State, event: &Event, d: &Decision) -> Vec<Fix> {
         (Code::LicenseNotFound, Some(u)) => {
             licence(state, u, licensing::claimed(state, u), false, now, &mut out);
             if !state.settings().auto_free {
-                out.push(settings("turn auto-free on, so that a licence idle long enough is taken".into(), |c| {
-                    c.auto_free = Some(true)
-                }));
+                out.push(settings(
+                    "turn auto-free on, so that a licence idle long enough is taken".into(),
+                    SettingsChange { auto_free: Some(true), ..no_change() },
+                ));
             }
         }
         (Code::LicenseExpired, Some(u)) => {
@@ -222,7 +260,7 @@ fn fixes(state: &State, event: &Event, d: &Decision) -> Vec<Fix> {
             }
         }
         (Code::NotAvailableInTrial, _) => {
-            out.push(settings("end the trial period".into(), |c| c.trial = Some(false)));
+            out.push(settings("end the trial period".into(), SettingsChange { trial: Some(false), ..no_change() }));
         }
         (Code::SeatLimitReached, _) => {
             // Accounts without an open session first: nobody is logged out.
@@ -237,7 +275,10 @@ fn fixes(state: &State, event: &Event, d: &Decision) -> Vec<Fix> {
                 out.push(fix(format!("deactivate `{}`'s account, freeing its seat", a.id()), vec![EventKind::Deactivate(a.id().into())]));
             }
             let seats = state.settings().max_active_users.unwrap_or(0).saturating_add(1);
-            out.push(settings(format!("buy one more seat ({seats} active accounts in all)"), |c| c.max_active_users = Some(seats)));
+            out.push(settings(
+                format!("buy one more seat ({seats} active accounts in all)"),
+                SettingsChange { max_active_users: Some(seats), ..no_change() },
+            ));
         }
         (Code::PasswordRequired, Some(u)) => out.push(fix(
             format!("set a password for `{}`", u.id()),
@@ -264,12 +305,13 @@ fn fixes(state: &State, event: &Event, d: &Decision) -> Vec<Fix> {
                 });
             }
             if d.code == Code::SessionInUse {
+                // S4 closes a session whose tab is gone: the heartbeat says so.
                 out.push(fix(
-                    format!("once `{}`'s tab is gone (its heartbeat says it is closed), close the session", u.id()),
+                    format!("`{}`'s tab is closed (its heartbeat reports it)", u.id()),
                     vec![EventKind::Activity(ActivityEvent { user: id(), tab_open: false })],
                 ));
             } else {
-                out.push(fix(format!("close `{}`'s open session, if its tab is gone", u.id()), vec![EventKind::CloseSession(id())]));
+                out.push(fix(format!("close `{}`'s open session", u.id()), vec![EventKind::CloseSession(id())]));
             }
             out.push(fix(format!("`{}` logs out of the open session", u.id()), vec![EventKind::Logout(id())]));
         }
@@ -321,19 +363,27 @@ fn licence(state: &State, u: UserRef, license: LicenseType, assign: bool, now: I
     let name = license.name();
     let then = if assign { format!(", and assign it to `{}`", u.id()) } else { String::new() };
     let holder = state.oldest_inactive_holder(license, Instant::MAX);
-    if let Some((h, since)) = holder.and_then(|h| Some((h, h.inactivity_instant()?))) {
+    let unassign = holder.and_then(|h| Some((h, h.inactivity_instant()?))).map(|(h, since)| {
         let days = now.saturating_sub(since).max(0) / DAY;
         let mut events = vec![EventKind::Unassign(LicenseEvent { user: h.id().into(), license })];
         give(&mut events, license);
-        out.push(fix(format!("unassign the {name} licence of `{}`, idle for {days} days{then}", h.id()), events));
-    }
+        (days, fix(format!("unassign the {name} licence of `{}`, idle for {days} days{then}", h.id()), events))
+    });
     let bought = state.settings().licenses.purchased(license).saturating_add(1);
-    let mut events = vec![set(|c| match license {
-        LicenseType::Standard => c.standard_licenses = Some(bought),
-        LicenseType::Inspections => c.inspections_licenses = Some(bought),
-    })];
+    let mut change = no_change();
+    match license {
+        LicenseType::Standard => change.standard_licenses = Some(bought),
+        LicenseType::Inspections => change.inspections_licenses = Some(bought),
+    }
+    let mut events = vec![EventKind::SetSettings(change)];
     give(&mut events, license);
-    out.push(fix(format!("buy one more {name} licence ({bought} in all){then}"), events));
+    let buy = fix(format!("buy one more {name} licence ({bought} in all){then}"), events);
+    // Taking the licence of someone who used it today comes after buying one.
+    match unassign {
+        Some((days, unassign)) if days > 0 => out.extend([unassign, buy]),
+        Some((_, unassign)) => out.extend([buy, unassign]),
+        None => out.push(buy),
+    }
 }
 
 /// Calls or SMS (`need`) for `u`: a feature set the plan offers that has
@@ -364,10 +414,14 @@ fn plan(state: &State, f: &Features, out: &mut Vec<Fix>) {
             && (p.country_filter || !f.country_filter.enabled)
     };
     if let Some(p) = settings.plans.iter().find(offers) {
-        out.push(fix(
-            format!("change the plan to `{}`, the first that offers the `{}` feature set", p.name, f.feature_set.name()),
-            vec![EventKind::SetPlan(p.name.clone())],
-        ));
+        let mut needs = format!("the `{}` feature set", f.feature_set.name());
+        if f.recording {
+            needs.push_str(" with recording");
+        }
+        if f.country_filter.enabled {
+            needs.push_str(if f.recording { " and the country filter" } else { " with the country filter" });
+        }
+        out.push(fix(format!("change the plan to `{}`, the first that offers {needs}", p.name), vec![EventKind::SetPlan(p.name.clone())]));
     }
 }
 
@@ -423,13 +477,14 @@ fn save(u: UserRef, says: String, features: Features) -> Fix {
     fix(says, vec![EventKind::SaveFeatures(SaveFeaturesEvent { user: u.id().into(), features })])
 }
 
-fn settings(says: String, change: impl FnOnce(&mut SettingsChange)) -> Fix {
-    fix(says, vec![set(change)])
+fn settings(says: String, change: SettingsChange) -> Fix {
+    fix(says, vec![EventKind::SetSettings(change)])
 }
 
-/// A `set_settings` of the settings `change` sets, no others.
-fn set(change: impl FnOnce(&mut SettingsChange)) -> EventKind {
-    let mut c = SettingsChange {
+/// A `set_settings` that changes nothing yet: the caller sets the settings
+/// it changes (one function, not one per change: a smaller component).
+fn no_change() -> SettingsChange {
+    SettingsChange {
         trial: None,
         standard_licenses: None,
         inspections_licenses: None,
@@ -443,7 +498,5 @@ fn set(change: impl FnOnce(&mut SettingsChange)) -> EventKind {
         idle_logout_minutes: None,
         home_country_code: None,
         billing_day: None,
-    };
-    change(&mut c);
-    EventKind::SetSettings(c)
+    }
 }

@@ -17,7 +17,7 @@ use crate::model::{
     AccountState, ActivityEvent, AppToggleEvent, AppToggles, CallEvent, Channel, CountryFilter, CreateGroupEvent,
     CreateUserEvent, Decision, Diagnostic, Direction, EditGroupEvent, EditUserEvent, Effect, EffectiveConfig, Event,
     EventKind, FeatureSet, Features, Group, GroupAction, GroupKind, Instant, LicenseEvent, LicenseType, Named, OrgState,
-    PasswordEvent, Plan, Problem, SaveFeaturesEvent, Selector, Session, Settings, SettingsChange, Severity, SmsEvent,
+    PasswordEvent, Plan, Problem, Remedy, SaveFeaturesEvent, Selector, Session, Settings, SettingsChange, Severity, SmsEvent,
     SyncEvent, User, UserAction, UserDetails, FIRST_INSTANT, LAST_INSTANT, POSITION_GROUP,
 };
 use crate::state::State;
@@ -634,7 +634,7 @@ fn user_object(v: &Value, path: &Path) -> R<User> {
 
 // ------------------------------------------------------------------ files
 
-const SCENARIO_FIELDS: &[&str] = &["about", "org", "users", "groups", "sessions", "events"];
+const SCENARIO_FIELDS: &[&str] = &["about", "explain", "org", "users", "groups", "sessions", "events"];
 
 /// Reads a scenario from its JSON text; `source` names it in diagnostics.
 /// The state must load: every problem the engine finds is reported, each
@@ -669,6 +669,7 @@ fn read_scenario(root: &Value) -> R<Scenario> {
     let top = Path::Root;
     let o = Obj::new(root, &top, SCENARIO_FIELDS)?;
     o.opt("about", &top, string)?;
+    let explain = o.opt("explain", &top, boolean)?.unwrap_or(false);
     let org_path = top.field("org");
     let settings = match o.get("org") {
         Some(v) => org(v, &org_path)?,
@@ -685,7 +686,7 @@ fn read_scenario(root: &Value) -> R<Scenario> {
             list(v, &path, |e, p| event(e, p).map_err(|b| Bad { at: e.at, ..b }))?
         }
     };
-    let scenario = Scenario { state: OrgState { settings, users, groups, sessions }, events };
+    let scenario = Scenario { state: OrgState { settings, users, groups, sessions }, events, explain };
     check_references(root, &scenario)?;
     Ok(scenario)
 }
@@ -868,6 +869,44 @@ fn set_path<'a>(root: &mut Value<'a>, path: &[&'a str], value: Value<'a>) -> boo
 pub fn render_decision(index: u32, event: &Event, d: &Decision) -> String {
     let mut out = String::with_capacity(256);
     let mut line = ObjectWriter::new(&mut out);
+    event_members(&mut line, index, event);
+    decision_members(&mut line, d);
+    line.end();
+    out
+}
+
+/// [`render_decision`] with the remedies `explain` gave for a denial, as
+/// the line's last member, `remedies` (`docs/scenario.md`, the decision
+/// line): each its `summary`, its `events` as a scenario writes them, its
+/// `wait_until` when it is a wait, and the `decision` the event then gets.
+/// An allowed event's line is [`render_decision`]'s.
+pub fn render_explained(index: u32, event: &Event, d: &Decision, remedies: &[Remedy]) -> String {
+    let mut out = String::with_capacity(256 + 512 * remedies.len());
+    let mut line = ObjectWriter::new(&mut out);
+    event_members(&mut line, index, event);
+    decision_members(&mut line, d);
+    if !d.allow {
+        write_list(line.key("remedies"), remedies, write_remedy);
+    }
+    line.end();
+    out
+}
+
+fn write_remedy(out: &mut String, r: &Remedy) {
+    let mut o = ObjectWriter::new(out);
+    o.str("summary", &r.summary);
+    write_list(o.key("events"), &r.events, write_event);
+    if let Some(at) = r.wait_until {
+        o.str("wait_until", &format_rfc3339(at));
+    }
+    let mut d = ObjectWriter::new(o.key("decision"));
+    decision_members(&mut d, &r.decision);
+    d.end();
+    o.end();
+}
+
+/// The line's first members: the event's index, kind, user and group.
+fn event_members(line: &mut ObjectWriter, index: u32, event: &Event) {
     line.raw("event", &index.to_string());
     line.str("kind", event.kind.name());
     if let Some(user) = event.kind.subject() {
@@ -876,6 +915,10 @@ pub fn render_decision(index: u32, event: &Event, d: &Decision) -> String {
     if let Some(group) = event.kind.group() {
         line.str("group", group);
     }
+}
+
+/// A decision's members, as the line and a remedy's `decision` write them.
+fn decision_members(line: &mut ObjectWriter, d: &Decision) {
     line.bool("allow", d.allow);
     line.str("code", d.code.name());
     line.str("message", &d.message);
@@ -904,12 +947,13 @@ pub fn render_decision(index: u32, event: &Event, d: &Decision) -> String {
     if let Some(at) = d.billing_ends_at {
         line.str("billing_ends_at", &format_rfc3339(at));
     }
+    if let Some(at) = d.valid_until {
+        line.str("valid_until", &format_rfc3339(at));
+    }
     if let Some(detail) = &d.detail {
         line.str("detail", detail);
     }
     write_list(line.key("effects"), &d.effects, write_effect);
-    line.end();
-    out
 }
 
 fn write_effect(out: &mut String, e: &Effect) {
@@ -1017,6 +1061,13 @@ fn write_details(out: &mut String, d: &UserDetails) {
 /// The settings a `set_settings` effect changes, spelled as in `org`.
 fn write_settings_change(out: &mut String, c: &SettingsChange) {
     let mut o = ObjectWriter::new(out);
+    settings_members(&mut o, c);
+    o.end();
+}
+
+/// The members of a partial `org` object: a `set_settings` effect's
+/// `settings`, or a `set_settings` event beside its `at` and `kind`.
+fn settings_members(o: &mut ObjectWriter, c: &SettingsChange) {
     if let Some(b) = c.trial {
         o.bool("trial", b);
     }
@@ -1054,6 +1105,111 @@ fn write_settings_change(out: &mut String, c: &SettingsChange) {
     }
     if let Some(day) = c.billing_day {
         o.raw("billing_day", &day.to_string());
+    }
+}
+
+/// An event as the scenario format writes one (`docs/scenario.md`, events):
+/// reading it back gives the same event. Defaults are written out.
+pub fn write_event(out: &mut String, e: &Event) {
+    let mut o = ObjectWriter::new(out);
+    o.str("at", &format_rfc3339(e.at)).str("kind", e.kind.name());
+    let license = |o: &mut ObjectWriter, l: &LicenseEvent| {
+        o.str("user", &l.user).str("license", l.license.name());
+    };
+    match &e.kind {
+        EventKind::Sync(s) => {
+            o.str("user", &s.user).str("channel", s.channel.name());
+        }
+        EventKind::Assign(l) | EventKind::Unassign(l) | EventKind::Disable(l) => license(&mut o, l),
+        EventKind::Activate(user)
+        | EventKind::Deactivate(user)
+        | EventKind::Login(user)
+        | EventKind::Logout(user)
+        | EventKind::CloseSession(user)
+        | EventKind::RemoveMobileUser(user) => {
+            o.str("user", user);
+        }
+        EventKind::Activity(a) => {
+            o.str("user", &a.user).bool("tab_open", a.tab_open);
+        }
+        EventKind::SetPassword(p) => {
+            o.str("user", &p.user).str("password", &p.password).str("confirm", &p.confirm);
+        }
+        EventKind::CreateUser(c) => {
+            o.str("actor", &c.actor);
+            write_user(o.key("user"), &c.user);
+            if let (Some(password), Some(confirm)) = (&c.password, &c.confirm) {
+                o.str("password", password).str("confirm", confirm);
+            }
+        }
+        EventKind::BlockUser(a) | EventKind::UnblockUser(a) | EventKind::DeleteUser(a) => {
+            o.str("actor", &a.actor).str("user", &a.user);
+        }
+        EventKind::DeleteGroup(g) => {
+            o.str("actor", &g.actor).str("group", &g.group);
+        }
+        EventKind::SaveFeatures(f) => {
+            o.str("user", &f.user);
+            write_features(o.key("features"), &f.features);
+        }
+        EventKind::SetAppToggle(t) => {
+            o.str("user", &t.user);
+            for (key, value) in [("recording", t.recording), ("crm_overlay", t.crm_overlay)] {
+                if let Some(b) = value {
+                    o.bool(key, b);
+                }
+            }
+        }
+        EventKind::SetPlan(plan) => {
+            o.str("plan", plan);
+        }
+        EventKind::Call(c) => {
+            o.str("user", &c.user).str("to", &c.to).str("direction", c.direction.name());
+        }
+        EventKind::Sms(m) => {
+            o.str("user", &m.user).str("to", &m.to).str("direction", m.direction.name());
+        }
+        EventKind::EditUser(u) => {
+            o.str("actor", &u.actor).str("user", &u.user);
+            let fields = [
+                ("name", &u.name),
+                ("email", &u.email),
+                ("sip", &u.sip),
+                ("business_number", &u.business_number),
+                ("call_presentation", &u.call_presentation),
+                ("sms_presentation", &u.sms_presentation),
+                ("permission_group", &u.permission_group),
+            ];
+            for (key, value) in fields {
+                if let Some(v) = value {
+                    o.str(key, v);
+                }
+            }
+            if let Some(groups) = &u.groups {
+                write_list(o.key("groups"), groups, |out, g| write_str(out, g));
+            }
+        }
+        EventKind::CreateGroup(c) => {
+            o.str("actor", &c.actor);
+            write_group(o.key("group"), &c.group);
+            write_list(o.key("members"), &c.members, |out, m| write_str(out, m));
+        }
+        EventKind::EditGroup(g) => {
+            o.str("actor", &g.actor);
+            let mut w = ObjectWriter::new(o.key("group"));
+            w.str("id", &g.group);
+            if let Some(name) = &g.name {
+                w.str("name", name);
+            }
+            if let Some(parent) = &g.parent {
+                w.str("parent", parent);
+            }
+            if let Some(permissions) = &g.permissions {
+                write_list(w.key("permissions"), permissions, |out, p| write_str(out, p));
+            }
+            w.end();
+        }
+        EventKind::SetSettings(c) => settings_members(&mut o, c),
     }
     o.end();
 }
@@ -1208,4 +1364,84 @@ pub fn diagnostic_line(d: &Diagnostic) -> String {
     }
     out.push_str(&d.message);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AppToggleEvent, Group, GroupKind, User};
+
+    /// Every kind of event, written and read back, is the same event: remedies
+    /// carry events a host can feed to any reader of the format.
+    #[test]
+    fn events_are_written_as_they_are_read() {
+        let mut change = SettingsChange {
+            trial: Some(false),
+            standard_licenses: Some(4),
+            inspections_licenses: None,
+            external_license: Some(true),
+            inspections_enabled: None,
+            auto_assign: None,
+            auto_free: Some(true),
+            temporary_days: None,
+            inactive_days: Some(60),
+            max_active_users: Some(7),
+            idle_logout_minutes: None,
+            home_country_code: Some("49".into()),
+            billing_day: Some(15),
+        };
+        let user = User { sip: Some("101".into()), groups: vec!["position".into()], last_sync: Some(5), ..User::new("u") };
+        let group = Group { id: "g".into(), kind: GroupKind::User, name: Some("G".into()), parent: None, permissions: vec![] };
+        let license = LicenseEvent { user: "u".into(), license: LicenseType::Inspections };
+        let action = UserAction { actor: "boss".into(), user: "u".into() };
+        let kinds = vec![
+            EventKind::Sync(SyncEvent { user: "u".into(), channel: Channel::Web }),
+            EventKind::Assign(license.clone()),
+            EventKind::Unassign(license.clone()),
+            EventKind::Disable(license),
+            EventKind::Activate("u".into()),
+            EventKind::Deactivate("u".into()),
+            EventKind::Login("u".into()),
+            EventKind::Logout("u".into()),
+            EventKind::Activity(ActivityEvent { user: "u".into(), tab_open: false }),
+            EventKind::CloseSession("u".into()),
+            EventKind::SetPassword(PasswordEvent { user: "u".into(), password: "".into(), confirm: "\"x\"".into() }),
+            EventKind::CreateUser(CreateUserEvent { actor: "boss".into(), user: user.clone(), password: Some("Pw1!aaaa".into()), confirm: Some("Pw1!aaaa".into()) }),
+            EventKind::CreateUser(CreateUserEvent { actor: "boss".into(), user, password: None, confirm: None }),
+            EventKind::BlockUser(action.clone()),
+            EventKind::UnblockUser(action.clone()),
+            EventKind::DeleteUser(action),
+            EventKind::DeleteGroup(GroupAction { actor: "boss".into(), group: "g".into() }),
+            EventKind::SaveFeatures(SaveFeaturesEvent { user: "u".into(), features: Features::default() }),
+            EventKind::SetAppToggle(AppToggleEvent { user: "u".into(), recording: None, crm_overlay: Some(false) }),
+            EventKind::SetPlan("reach".into()),
+            EventKind::Call(CallEvent { user: "u".into(), to: "+44 20".into(), direction: Direction::Inbound }),
+            EventKind::Sms(SmsEvent { user: "u".into(), to: "0049 30".into(), direction: Direction::Outbound }),
+            EventKind::RemoveMobileUser("u".into()),
+            EventKind::EditUser(EditUserEvent {
+                actor: "boss".into(),
+                user: "u".into(),
+                name: Some("N".into()),
+                email: None,
+                sip: None,
+                business_number: Some("".into()),
+                call_presentation: None,
+                sms_presentation: None,
+                permission_group: Some("admins".into()),
+                groups: Some(vec![]),
+            }),
+            EventKind::CreateGroup(CreateGroupEvent { actor: "boss".into(), group, members: vec!["u".into()] }),
+            EventKind::EditGroup(EditGroupEvent { actor: "boss".into(), group: "g".into(), name: None, parent: Some("".into()), permissions: Some(vec!["manage_users".into()]) }),
+            EventKind::SetSettings(change.clone()),
+        ];
+        change.trial = None;
+        for (i, kind) in kinds.into_iter().chain([EventKind::SetSettings(change)]).enumerate() {
+            let e = Event { at: 1_795_341_600 + i as i64, kind };
+            let mut text = String::new();
+            write_event(&mut text, &e);
+            let value = json::parse(&text).unwrap_or_else(|err| panic!("{text}: {err:?}"));
+            let back = event(&value, &Path::Root).unwrap_or_else(|_| panic!("{text} doesn't read back"));
+            assert_eq!(back, e, "{text}");
+        }
+    }
 }
