@@ -329,3 +329,62 @@ fn a_deleted_user_holding_a_licence_or_a_session_does_not_load() {
     assert!(stderr.contains("org.idle_logout_minutes: 1441 is out of range: 1 to 1440 minutes"), "{stderr}");
     refused(r#"{ "users": [ { "id": "a", "last_sync": "1969-12-31T23:59:59Z" } ] }"#, "users[0].last_sync");
 }
+
+/// `run --explain`: every denial's line gets its remedies, the allowed
+/// lines don't change, and the component and the native rules print the
+/// same bytes. Each remedy's events, fed to a scenario, let the event through.
+#[test]
+fn run_explain_adds_remedies_to_denials_only() {
+    let plain = turnstile(&["run", "examples/locked-out.json"], None);
+    let explained = turnstile(&["run", "--explain", "examples/locked-out.json"], None);
+    assert_eq!(explained.status.code(), Some(0), "{}", text(&explained.stderr));
+    let native = turnstile(&["run", "--explain", "--native", "examples/locked-out.json"], None);
+    assert_eq!(explained.stdout, native.stdout, "component and native rules agree");
+    let (plain, explained) = (text(&plain.stdout), text(&explained.stdout));
+    let lines: Vec<serde_json::Value> = explained.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(plain.lines().next(), explained.lines().next(), "an allowed line is the same");
+    assert_eq!(lines[0]["valid_until"], "2026-11-15T09:00:00Z");
+    assert_eq!(lines[1]["code"], "LICENSE_EXPIRED");
+    assert!(lines[1].get("valid_until").is_none(), "only another event helps");
+    let remedies = lines[1]["remedies"].as_array().unwrap();
+    assert_eq!(remedies.len(), 3, "{explained}");
+    assert_eq!(remedies[1]["summary"], "Unassign the standard licence of `ralf`, idle for 143 days, and assign it to `bob`.");
+    // The remedy's events, then the denied event, in a scenario of their own.
+    let mut scenario: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("examples/locked-out.json")).unwrap()).unwrap();
+    let denied = scenario["events"][1].clone();
+    let mut events = remedies[1]["events"].as_array().unwrap().clone();
+    events.push(denied);
+    scenario["events"] = serde_json::Value::Array(events);
+    let replay = turnstile(&["run", "-"], Some(&scenario.to_string()));
+    let last: serde_json::Value = serde_json::from_str(text(&replay.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(last, remedies[1]["decision"].as_object().map(|d| {
+        let mut line = serde_json::json!({"event": 2, "kind": "sync", "user": "bob"});
+        line.as_object_mut().unwrap().extend(d.clone());
+        line
+    }).unwrap());
+}
+
+/// `what-if --explain`: a cheapest remedy for each user who gets worse, in every format.
+#[test]
+fn what_if_explain_names_the_cheapest_remedy_for_users_who_get_worse() {
+    let args = [
+        "what-if", "--users", "examples/users.csv", "--org", "examples/org.json", "--set", "auto_assign=true",
+        "--set", "auto_free=true", "--at", "2026-11-22T10:00:00Z", "--explain",
+    ];
+    let table = turnstile(&args, None);
+    assert_eq!(table.status.code(), Some(0), "{}", text(&table.stderr));
+    let table = text(&table.stdout);
+    assert_eq!(table.matches("remedy: Buy one more standard licence (4 in all).").count(), 2, "{table}");
+    let json = turnstile(&[&args[..], &["--format", "json"]].concat(), None);
+    let lines: Vec<serde_json::Value> = text(&json.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let worse: Vec<&serde_json::Value> = lines.iter().filter(|l| l.get("remedy").is_some()).collect();
+    assert_eq!(worse.len(), 2);
+    assert!(worse.iter().all(|l| l["before"]["allow"] == true && l["after"]["allow"] == false));
+    assert_eq!(worse[0]["remedy"]["events"][0]["kind"], "set_settings");
+    let csv = turnstile(&[&args[..], &["--format", "csv"]].concat(), None);
+    let csv = text(&csv.stdout);
+    assert!(csv.lines().next().unwrap().ends_with(",\"Cheapest Remedy\""), "{csv}");
+    let plain = turnstile(&args[..args.len() - 1], None);
+    assert!(!text(&plain.stdout).contains("remedy"), "without --explain, no remedies");
+}

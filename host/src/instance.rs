@@ -14,7 +14,7 @@ use wasmtime::component::ResourceAny;
 use crate::error::{Error, Result};
 use crate::model::{
     Channel, Code, Decision, Diagnostic, Effect, Event, GrantedLicense, Instant, OrgState, Outcome, Outcomes,
-    PolicyInfo, Population, Problem, Scenario, SessionStatus, Settings, Severity, Usage, UserName,
+    PolicyInfo, Population, Problem, Remedy, Scenario, SessionStatus, Settings, Severity, Usage, UserName,
 };
 use crate::policy::{Policy, Sandbox, scenario};
 
@@ -287,6 +287,21 @@ impl Instance {
         }
     }
 
+    /// [`Instance::render_decision`] with a denial's remedies (`--explain`).
+    pub fn render_explained(&mut self, index: u32, event: &Event, decision: &Decision, remedies: &[Remedy]) -> Result<String> {
+        match self {
+            Instance::Component(c) => c.formats(&format!("writing decision {index}"), |s, f| {
+                f.call_render_explained(s, index, event, decision, remedies)
+            }),
+            Instance::Native(_) => Ok(turnstile_policy::scenario::render_explained(
+                index,
+                &bridge(event)?,
+                &bridge(decision)?,
+                &bridge::<_, Vec<turnstile_policy::model::Remedy>>(remedies)?,
+            )),
+        }
+    }
+
     /// A state as a scenario without events.
     pub fn render_state(&mut self, state: &OrgState) -> Result<String> {
         match self {
@@ -337,6 +352,21 @@ impl Instance {
             Instance::Native(n) => {
                 let event = bridge(event)?;
                 bridge(&n.org(org)?.step(&event))
+            }
+        }
+    }
+
+    /// What would let `event` through if it is denied now, smallest first,
+    /// each remedy tried by the engine and rolled back. Changes nothing.
+    pub fn explain(&mut self, org: OrgId, event: &Event) -> Result<Vec<Remedy>> {
+        match self {
+            Instance::Component(c) => {
+                let r = resource(org.0)?;
+                c.engine.call("explaining", |s, e| e.org().call_explain(s, r, event))
+            }
+            Instance::Native(n) => {
+                let event = bridge(event)?;
+                bridge(&n.org(org)?.explain(&event))
             }
         }
     }

@@ -11,7 +11,7 @@
 
 use crate::error::{Error, Result};
 use crate::instance::{Evaluator, Instance, OrgId};
-use crate::model::{Decision, Effect, Event, OrgState, Problem};
+use crate::model::{Decision, Effect, Event, OrgState, Problem, Remedy};
 use crate::run::describe;
 
 /// Changes between snapshots of the state kept for recovery.
@@ -69,6 +69,13 @@ impl Org {
         let decision = self.contain(decided).map_err(|e| e.context(place))?;
         self.record(Change::Step(event.clone()));
         Ok(decision)
+    }
+
+    /// What would let `event` through if it is denied now: the remedies,
+    /// smallest first, each tried by the engine. Changes nothing.
+    pub fn explain(&mut self, event: &Event) -> Result<Vec<Remedy>> {
+        let explained = self.instance.explain(self.id, event);
+        self.contain(explained)
     }
 
     /// Performs effects in order, all or nothing; `Ok(Err(problem))` when

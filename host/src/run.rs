@@ -7,6 +7,10 @@
 //! one event (a trap, a breached limit) is contained: the organisation is
 //! restored as it was before that event (see [`crate::Org`]), the failure is
 //! reported for that event, and the run goes on.
+//!
+//! With explanations (`--explain`, or `"explain": true` in the scenario) a
+//! denial's line also carries its remedies (`org.explain`, asked before the
+//! next event, on the state the denial left unchanged).
 
 use std::ops::ControlFlow;
 
@@ -37,7 +41,17 @@ pub fn run(
     source: &str,
     emit: impl FnMut(usize, Result<String>) -> ControlFlow<()>,
 ) -> Result<Report> {
-    run_keeping_state(evaluator, text, source, false, emit)
+    run_with(evaluator, text, source, Options::default(), emit)
+}
+
+/// What a run does besides deciding.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Keep the state after the last event in the report.
+    pub keep_state: bool,
+    /// Explain every denial, whatever the scenario says (`--explain`); a
+    /// scenario with `"explain": true` is explained either way.
+    pub explain: bool,
 }
 
 /// [`run`], with the state after the last event in the report when `keep_state`.
@@ -46,17 +60,35 @@ pub fn run_keeping_state(
     text: &str,
     source: &str,
     keep_state: bool,
+    emit: impl FnMut(usize, Result<String>) -> ControlFlow<()>,
+) -> Result<Report> {
+    run_with(evaluator, text, source, Options { keep_state, explain: false }, emit)
+}
+
+/// [`run`] as `options` ask.
+pub fn run_with(
+    evaluator: &Evaluator,
+    text: &str,
+    source: &str,
+    options: Options,
     mut emit: impl FnMut(usize, Result<String>) -> ControlFlow<()>,
 ) -> Result<Report> {
+    let keep_state = options.keep_state;
     let mut formats = evaluator.instance()?;
     let scenario = formats.parse_scenario(text, source)?;
+    let explain = options.explain || scenario.explain;
     let mut org = Org::load(evaluator, scenario.state, source)?;
     let mut report = Report::default();
     for (i, event) in scenario.events.iter().enumerate() {
         let place = format!("{source}: events[{i}] ({})", describe(event));
         let line = org
             .step_at(event, &place)
-            .and_then(|decision| render(evaluator, &mut formats, i as u32, event, &decision).map_err(|e| e.context(&place)));
+            .and_then(|decision| {
+                // A denial changes nothing: the state is the one it was decided on.
+                let remedies =
+                    if explain && !decision.allow { Some(org.explain(event).map_err(|e| e.context(&place))?) } else { None };
+                render(evaluator, &mut formats, i as u32, event, &decision, remedies.as_deref()).map_err(|e| e.context(&place))
+            });
         match &line {
             Ok(_) => report.decided += 1,
             Err(_) => report.failed += 1,
@@ -78,8 +110,13 @@ fn render(
     index: u32,
     event: &Event,
     decision: &crate::model::Decision,
+    remedies: Option<&[crate::model::Remedy]>,
 ) -> Result<String> {
-    formats.render_decision(index, event, decision).inspect_err(|_| {
+    let line = match remedies {
+        Some(remedies) => formats.render_explained(index, event, decision, remedies),
+        None => formats.render_decision(index, event, decision),
+    };
+    line.inspect_err(|_| {
         if let Ok(fresh) = evaluator.instance() {
             *formats = fresh;
         }

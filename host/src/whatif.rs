@@ -17,7 +17,7 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::time::{Duration, Instant as Clock};
 
-use turnstile_policy::json::ObjectWriter;
+use turnstile_policy::json::{ObjectWriter, write_list};
 use turnstile_policy::listing::{Comparison, write_record};
 use turnstile_policy::model::Named;
 
@@ -29,7 +29,9 @@ use turnstile_policy::listing::Listing;
 use crate::error::{Error, Result};
 use crate::instance::{Evaluator, Instance, OrgId, host_population};
 use crate::licenses;
-use crate::model::{Channel, Code, Diagnostic, GrantedLicense, Instant, Population, Problem, Settings};
+use crate::model::{
+    Channel, Code, Diagnostic, Event, EventKind, GrantedLicense, Instant, Population, Problem, Remedy, Settings, SyncEvent,
+};
 
 /// Syncs decided per call into the policy.
 pub const BATCH: u32 = 1 << 16;
@@ -89,6 +91,12 @@ pub struct Answer {
     after_side: (Instance, OrgId),
     /// Wall time of each phase, for benchmarks.
     pub timings: Vec<(String, Duration)>,
+    /// `--explain`: for each user whose outcome gets worse, by position,
+    /// the cheapest remedy (`None`: none the policy could verify). Filled by
+    /// [`Answer::explain_worse`]; empty until then.
+    remedies: std::collections::HashMap<u32, Option<Remedy>>,
+    /// [`Answer::explain_worse`] was asked.
+    explained: bool,
 }
 
 /// One side's syncs, done on its own thread.
@@ -175,6 +183,8 @@ pub fn evaluate(evaluator: &Evaluator, q: Question, progress: &(dyn Fn(Progress)
         warnings,
         after_side: (after.instance, after.org),
         timings,
+        remedies: Default::default(),
+        explained: false,
     })
 }
 
@@ -283,6 +293,38 @@ impl Answer {
         Ok(())
     }
 
+    /// Whether the user at `i` is allowed before and denied after.
+    pub fn gets_worse(&self, i: u32) -> bool {
+        let (b, a) = (&self.before[i as usize], &self.after[i as usize]);
+        b.allow && !a.allow
+    }
+
+    /// `--explain`: the cheapest remedy (the policy's first, smallest) for
+    /// every user whose outcome gets worse, asked of the after side as it
+    /// stands once every user has synced: that user's sync at the same
+    /// instant, explained by the policy (`org.explain`), which tries each
+    /// remedy on that state before it offers it. The reports then show it.
+    pub fn explain_worse(&mut self) -> Result<()> {
+        self.explained = true;
+        let worse: Vec<u32> = self.comparison.changed.iter().copied().filter(|&i| self.gets_worse(i)).collect();
+        let (instance, org) = &mut self.after_side;
+        for page in worse.chunks(BATCH as usize) {
+            let names = instance.user_names(*org, page)?;
+            for (&i, n) in page.iter().zip(&names) {
+                let sync = Event { at: self.at, kind: EventKind::Sync(SyncEvent { user: n.id.clone(), channel: Channel::Mobile }) };
+                let cheapest = instance.explain(*org, &sync)?.into_iter().next();
+                self.remedies.insert(i, cheapest);
+            }
+        }
+        Ok(())
+    }
+
+    /// The cheapest remedy's sentence for the user at `i`, when
+    /// [`Answer::explain_worse`] asked for one: `Some("")` when there is none.
+    fn remedy_text(&self, i: u32) -> Option<&str> {
+        self.remedies.get(&i).map(|r| r.as_ref().map_or("", |r| r.summary.as_str()))
+    }
+
     /// The after side's users as a users listing (`--out-users`).
     pub fn write_after_listing(&mut self, out: &mut dyn Write) -> Result<()> {
         let (instance, org) = &mut self.after_side;
@@ -319,6 +361,14 @@ impl Answer {
             w.str("id", id).str("name", name);
             side(w.key("before"), a, &a.before[i as usize]);
             side(w.key("after"), a, &a.after[i as usize]);
+            if let Some(remedy) = a.remedies.get(&i) {
+                match remedy {
+                    Some(r) => write_remedy(w.key("remedy"), r),
+                    None => {
+                        w.raw("remedy", "null");
+                    }
+                }
+            }
             w.end();
             line.push('\n');
             out.write_all(line.as_bytes())
@@ -342,10 +392,9 @@ impl Answer {
 
     /// `--format csv`: the changed users, every field quoted.
     pub fn write_csv(&mut self, out: &mut dyn Write) -> Result<()> {
+        let explained = self.explained;
         let mut header = String::new();
-        write_record(
-            &mut header,
-            [
+        let mut columns = vec![
                 "Id",
                 "Full Name",
                 "Line",
@@ -357,18 +406,23 @@ impl Answer {
                 "After Code",
                 "After License",
                 "After Rule",
-            ],
-        );
+        ];
+        if explained {
+            columns.push("Cheapest Remedy");
+        }
+        write_record(&mut header, columns);
         out.write_all(header.as_bytes()).map_err(|e| Error::output("standard output", e))?;
         self.changed_pages(|a, i, line, id, name| {
             let (b, af) = (&a.before[i as usize], &a.after[i as usize]);
             let lic = |o: &Outcome| o.license.map_or("", license_name);
             let (line, ba, aa) = (line.to_string(), b.allow.to_string(), af.allow.to_string());
             let mut record = String::new();
-            write_record(
-                &mut record,
-                [id, name, &line, &ba, code_name(b.code), lic(b), a.rule(b), &aa, code_name(af.code), lic(af), a.rule(af)],
-            );
+            let mut fields =
+                vec![id, name, &line, &ba, code_name(b.code), lic(b), a.rule(b), &aa, code_name(af.code), lic(af), a.rule(af)];
+            if explained {
+                fields.push(a.remedy_text(i).unwrap_or(""));
+            }
+            write_record(&mut record, fields);
             out.write_all(record.as_bytes())
         })
     }
@@ -404,9 +458,14 @@ impl Answer {
             (true, Some(l)) => format!("allow {} ({})", license_name(l), a.rule(o)),
             _ => format!("deny {} ({})", code_name(o.code), a.rule(o)),
         };
+        let mut remedies: Vec<(usize, String)> = Vec::new();
         self.changed_pages(|a, i, line, id, name| {
             let (b, af) = (&a.before[i as usize], &a.after[i as usize]);
             table.push([line.to_string(), id.to_string(), name.to_string(), describe(a, b), describe(a, af)]);
+            if let Some(text) = a.remedy_text(i) {
+                let text = if text.is_empty() { "no remedy the policy could verify" } else { text };
+                remedies.push((table.len() - 1, format!("remedy: {text}")));
+            }
             Ok(())
         })?;
         let mut widths = [0usize; 5];
@@ -415,12 +474,27 @@ impl Answer {
                 *width = (*width).max(cell.chars().count());
             }
         }
-        for [line, id, name, before, after] in &table {
+        let mut remedies = remedies.into_iter().peekable();
+        for (row, [line, id, name, before, after]) in table.iter().enumerate() {
             let [w0, w1, w2, w3, _] = widths;
             writeln!(out, "{line:>w0$}  {id:<w1$}  {name:<w2$}  {before:<w3$}  {after}").map_err(w)?;
+            if let Some((_, text)) = remedies.next_if(|(r, _)| *r == row) {
+                writeln!(out, "{:>w0$}  {text}", "").map_err(w)?;
+            }
         }
         Ok(())
     }
+}
+
+/// A remedy as `--format json` writes it: its sentence and its events, as a
+/// scenario writes them (`docs/scenario.md`).
+fn write_remedy(out: &mut String, r: &Remedy) {
+    let mut w = ObjectWriter::new(out);
+    w.str("summary", &r.summary);
+    let events: Vec<turnstile_policy::model::Event> =
+        r.events.iter().filter_map(|e| crate::instance::native_event(e).ok()).collect();
+    write_list(w.key("events"), &events, turnstile_policy::scenario::write_event);
+    w.end();
 }
 
 fn json_string(text: &str) -> String {

@@ -18,6 +18,7 @@ Examples:
   turnstile run --policy turnstile.wasm --expect-sha256 HEX examples/licensing.json
   turnstile run examples/accounts.json --state-out after.json
   turnstile run --stamp examples/licensing.json
+  turnstile run --explain examples/licensing.json
 
 Each decision's effects are applied before the next event. Lines are printed
 as the events are decided. The scenario format and the decision line are in
@@ -44,6 +45,11 @@ pub struct Args {
     /// edition and SHA-256 of the component that decided it.
     #[arg(long)]
     stamp: bool,
+    /// Add to every denial's line its remedies: what would let it through,
+    /// smallest first, each checked by the policy (docs/scenario.md,
+    /// "remedies"). A scenario with "explain": true is explained without it.
+    #[arg(long)]
+    explain: bool,
     #[command(flatten)]
     policy: PolicyArgs,
 }
@@ -55,7 +61,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut out = Stdout::new();
     let mut worst: Option<Error> = None;
     let mut write_error: Option<Error> = None;
-    let report = turnstile::run::run_keeping_state(&evaluator, &text, &source, args.state_out.is_some(), |_, line| {
+    let options = turnstile::run::Options { keep_state: args.state_out.is_some(), explain: args.explain };
+    let report = turnstile::run::run_with(&evaluator, &text, &source, options, |_, line| {
         match line {
             Ok(line) => {
                 let line = match &stamp {

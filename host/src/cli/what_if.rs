@@ -23,6 +23,7 @@ Examples:
       --set auto_assign=true --at 2026-11-22T10:00:00Z
   turnstile what-if --users users.csv --org org.json --set licenses.standard=50 --format json
   turnstile what-if --users users.csv --org org.json --set inactive_days=60 --out-users after.csv
+  turnstile what-if --users users.csv --org org.json --set licenses.standard=40 --explain
 
 Every user syncs once at --at, in the file's row order, twice: under the
 organisation as given (before) and with the --set changes (after), each side with
@@ -62,6 +63,12 @@ pub struct Args {
     /// importing it gives the same licences back); written whole or not at all.
     #[arg(long, value_name = "FILE")]
     out_users: Option<PathBuf>,
+    /// For each user whose outcome gets worse (allowed before, denied
+    /// after), the cheapest remedy the policy offers and has checked, asked
+    /// of the after side once every user has synced (table: a line under
+    /// the user; json: `remedy`; csv: "Cheapest Remedy").
+    #[arg(long)]
+    explain: bool,
     /// Print the wall time of each phase on standard error (benchmarks).
     #[arg(long, hide = true)]
     timings: bool,
@@ -106,6 +113,9 @@ pub fn what_if(args: Args) -> Result<ExitCode> {
     let answer = whatif::evaluate(&evaluator, question, &|p| display.show(p));
     display.clear();
     let mut answer = answer?;
+    if args.explain {
+        answer.explain_worse()?;
+    }
     for w in &answer.warnings {
         note!("{}", Line(w));
     }
