@@ -2,10 +2,14 @@
 //! `valid_until` is exact and every remedy `explain` offers works.
 //!
 //! The examples first, each a situation an administrator meets; then the
-//! property test over many generated organisations and events of every kind.
+//! property test (proptest, in the style of `tests/invariants.rs`) over
+//! generated organisations and events of every kind with a time rule or a
+//! remedy, and a seeded run over 300 of them that counts what it met.
+//! `PROPTEST_CASES=N` runs more cases.
 
 use std::collections::BTreeMap;
 
+use proptest::prelude::*;
 use turnstile_policy::Org;
 use turnstile_policy::calendar::parse_rfc3339;
 use turnstile_policy::model::{
@@ -232,8 +236,8 @@ fn calls_outside_the_plan_or_the_filter() {
         summaries(&explain(&mut org, &e)),
         [
             "Give `ana` the `calls` feature set.",
-            "Change the plan to `reach`, the first that offers the `both` feature set, then allow +44 for `ana`.",
-            "Change the plan to `reach`, the first that offers the `both` feature set, then turn `ana`'s country filter off.",
+            "Change the plan to `reach`, the first that offers the `both` feature set with the country filter, then allow +44 for `ana`.",
+            "Change the plan to `reach`, the first that offers the `both` feature set with the country filter, then turn `ana`'s country filter off.",
         ]
     );
     // On `reach` the country filter is in force: +44 isn't allowed.
@@ -269,21 +273,42 @@ fn an_allowed_event_or_a_denial_only_another_event_changes_has_no_remedy() {
 
 // ------------------------------------------------------------ property test
 
-/// A small deterministic generator (xorshift64*), so failures reproduce.
-struct Rng(u64);
+/// Where the generators' choices come from, as in `tests/invariants.rs`:
+/// numbers recorded by proptest (and shrunk by it: an exhausted or zero
+/// draw is always the plainest choice, so a failure shrinks to a small
+/// organisation and few events), or a seeded xorshift64* stream for the
+/// test that measures coverage over many scenarios at once.
+enum Draws {
+    Recorded { values: Vec<u64>, next: usize },
+    Seeded(u64),
+}
 
-impl Rng {
+/// The generators' name for their source of choices.
+type Rng = Draws;
+
+impl Draws {
     fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        match self {
+            // Past the end, every choice is the plainest one.
+            Draws::Recorded { values, next } => {
+                let value = values.get(*next).copied().unwrap_or(0);
+                *next += 1;
+                value
+            }
+            Draws::Seeded(state) => {
+                *state ^= *state >> 12;
+                *state ^= *state << 25;
+                *state ^= *state >> 27;
+                state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+            }
+        }
     }
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
+    /// True `percent` times in a hundred; a zero draw says no.
     fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
+        self.below(100) >= 100 - percent
     }
     fn pick<T: Clone>(&mut self, items: &[T]) -> T {
         items[self.below(items.len() as u64) as usize].clone()
@@ -464,53 +489,95 @@ fn check_valid_until(org: &Org, e: &Event, rng: &mut Rng, context: &str) {
     }
 }
 
-#[test]
-fn every_remedy_works_and_every_valid_until_is_exact() {
-    let mut rng = Rng(0x1e55_0f_16);
-    // Per denial code: denials seen, denials with a remedy, remedies checked.
-    let mut remedied: BTreeMap<&'static str, (u32, u32, u32)> = BTreeMap::new();
-    // Per rule: decisions with a valid_until.
-    let mut timed: BTreeMap<&'static str, u32> = BTreeMap::new();
-    let (mut events, mut remedies) = (0u32, 0u32);
-    for scenario in 0..500 {
-        let state = organisation(&mut rng);
-        let users = state.users.len();
-        let mut org = Org::load(state).unwrap_or_else(|p| panic!("scenario {scenario}: {p:?}"));
-        let mut at = START;
-        for step in 0..60 {
-            at += rng.pick(&[0, 1, 59, 120, 300, 600, 900, 3_600, DAY, 7 * DAY, 30 * DAY]) + rng.below(120) as i64;
-            let e = any_event(&mut rng, users, at);
-            let context = format!("scenario {scenario} step {step} at {at} ({:?})", e.kind);
-            events += 1;
-            check_valid_until(&org, &e, &mut rng, &context);
-            let d = org.judge(&e);
-            if d.valid_until.is_some() {
-                *timed.entry(d.rule).or_default() += 1;
+/// What the scenarios met: per denial code, (denials, denials with a
+/// remedy, remedies checked); per rule, decisions with a `valid_until`.
+#[derive(Default)]
+struct Tally {
+    remedied: BTreeMap<&'static str, (u32, u32, u32)>,
+    timed: BTreeMap<&'static str, u32>,
+    events: u32,
+    remedies: u32,
+}
+
+/// One generated organisation and `steps` events stepped through it; before
+/// each step, its decision's `valid_until` is checked exact and, for a
+/// denial, every remedy `explain` offers is applied to a copy and checked
+/// to let the event through. Panics on the first broken promise.
+fn every_remedy_works(rng: &mut Rng, steps: u32, tally: &mut Tally) {
+    let state = organisation(rng);
+    let users = state.users.len();
+    let mut org = Org::load(state.clone()).unwrap_or_else(|p| panic!("the generated state doesn't load: {p:?}"));
+    let mut at = START;
+    for step in 0..steps {
+        at += rng.pick(&[0, 1, 59, 120, 300, 600, 900, 3_600, DAY, 7 * DAY, 30 * DAY]) + rng.below(120) as i64;
+        let e = any_event(rng, users, at);
+        let context = format!("step {step} at {at} ({:?})", e.kind);
+        tally.events += 1;
+        check_valid_until(&org, &e, rng, &context);
+        let d = org.judge(&e);
+        if d.valid_until.is_some() {
+            *tally.timed.entry(d.rule).or_default() += 1;
+        }
+        if !d.allow {
+            let before = org.snapshot();
+            let offered = org.explain(&e);
+            assert_eq!(org.snapshot(), before, "{context}: explain changed the state");
+            let sizes: Vec<usize> = offered.iter().map(|r| r.events.len()).collect();
+            assert!(sizes.is_sorted(), "{context}: not smallest first: {sizes:?}");
+            let name = turnstile_policy::model::Named::name(d.code);
+            let seen = tally.remedied.entry(name).or_default();
+            seen.0 += 1;
+            seen.1 += u32::from(!offered.is_empty());
+            seen.2 += offered.len() as u32;
+            tally.remedies += offered.len() as u32;
+            for r in &offered {
+                assert!(!r.summary.is_empty() && r.summary.ends_with('.'), "{context}: {r:?}");
+                check_remedy(&org, &e, r, &context);
             }
-            if !d.allow {
-                let before = org.snapshot();
-                let offered = org.explain(&e);
-                assert_eq!(org.snapshot(), before, "{context}: explain changed the state");
-                let sizes: Vec<usize> = offered.iter().map(|r| r.events.len()).collect();
-                assert!(sizes.is_sorted(), "{context}: not smallest first: {sizes:?}");
-                let name = turnstile_policy::model::Named::name(d.code);
-                let seen = remedied.entry(name).or_default();
-                seen.0 += 1;
-                seen.1 += u32::from(!offered.is_empty());
-                seen.2 += offered.len() as u32;
-                remedies += offered.len() as u32;
-                for r in &offered {
-                    assert!(!r.summary.is_empty() && r.summary.ends_with('.'), "{context}: {r:?}");
-                    check_remedy(&org, &e, r, &context);
-                }
-            } else {
-                assert!(org.explain(&e).is_empty(), "{context}: remedies for an allowed event");
-            }
-            org.step(&e);
+        } else {
+            assert!(org.explain(&e).is_empty(), "{context}: remedies for an allowed event");
+        }
+        org.step(&e);
+    }
+}
+
+fn draws() -> impl Strategy<Value = Vec<u64>> {
+    proptest::collection::vec(any::<u64>(), 0..1_500)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// For every decision `valid_until` is exact, and every remedy offered
+    /// for every denial works; a failure shrinks to a small organisation.
+    #[test]
+    fn every_remedy_works_and_every_valid_until_is_exact(values in draws()) {
+        let mut rng = Draws::Recorded { values, next: 0 };
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            every_remedy_works(&mut rng, 30, &mut Tally::default())
+        }));
+        if let Err(panic) = result {
+            let why = panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
+            prop_assert!(false, "{}", why.unwrap_or_default());
         }
     }
+}
+
+/// The same promises over 300 seeded scenarios, counting what they met:
+/// every kind of denial with remedies got some, and every rule that sets
+/// `valid_until` set it, or the generator isn't exercising them.
+#[test]
+fn every_kind_of_denial_is_remedied_and_every_time_rule_is_met() {
+    let mut rng = Draws::Seeded(0x1e55_0f_16);
+    let mut tally = Tally::default();
+    for scenario in 0..300 {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| every_remedy_works(&mut rng, 60, &mut tally)));
+        if let Err(panic) = result {
+            std::panic::resume_unwind(Box::new(format!("scenario {scenario}: {:?}", panic.downcast_ref::<String>())));
+        }
+    }
+    let Tally { remedied, timed, events, remedies } = tally;
     eprintln!("{events} events, {remedies} remedies checked; by code (denials, remedied, remedies): {remedied:?}; valid_until by rule: {timed:?}");
-    // Every kind of denial with remedies met some, and every time rule was exercised.
     for code in [
         "LICENSE_NOT_FOUND", "LICENSE_EXPIRED", "NO_LICENSE_AVAILABLE", "NOT_AVAILABLE_IN_TRIAL", "SEAT_LIMIT_REACHED",
         "PASSWORD_REQUIRED", "ACCOUNT_INACTIVE", "ACCOUNT_BLOCKED", "ALREADY_LOGGED_IN", "SESSION_IN_USE", "NOT_PERMITTED",
