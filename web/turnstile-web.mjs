@@ -53,7 +53,14 @@ export function runScenario(text, source) {
     throw new InputError(refusal(e).map((p) => `${source}: ${p.field}: ${p.message}`));
   }
   try {
-    return { lines: parsed.events.map((event, i) => scenario.renderDecision(i, event, org.step(event))) };
+    return {
+      lines: parsed.events.map((event, i) => {
+        const decision = org.step(event);
+        // As `turnstile run`: a scenario with "explain": true gets each denial's remedies.
+        if (parsed.explain && !decision.allow) return scenario.renderExplained(i, event, decision, org.explain(event));
+        return scenario.renderDecision(i, event, decision);
+      }),
+    };
   } finally {
     dispose(org);
   }

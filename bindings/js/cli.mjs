@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `turnstile-policy SCENARIO|-` (or `node cli.mjs ...`): a scenario's decisions, one JSON line per
+// `turnstile-policy [--explain] SCENARIO|-` (or `node cli.mjs ...`): a scenario's decisions, one JSON line per
 // event, the same bytes as `turnstile run SCENARIO`; a scenario that can't be read exits 2 printing
 // what `turnstile run` prints: `turnstile: ` and each problem placed in the file.
 import { readFileSync } from 'node:fs';
@@ -7,11 +7,12 @@ import { constants } from 'node:os';
 import { run, TurnstileError } from './turnstile.mjs';
 
 const USAGE = `\
-Usage: turnstile-policy SCENARIO|-
+Usage: turnstile-policy [--explain] SCENARIO|-
 
 Feed a scenario's events to the policy and print one JSON decision per event, as
 \`turnstile run\` does: each decision's effects are applied before the next event.
-SCENARIO is a scenario file, or - for standard input.
+SCENARIO is a scenario file, or - for standard input. --explain adds each denial's
+remedies to its line, as \`turnstile run --explain\` does.
 
 Exit status: 0 every event decided (denials included); 2 the scenario can't be used.
 `;
@@ -44,6 +45,8 @@ function main(args) {
     process.stdout.write(USAGE);
     return;
   }
+  const explain = args.includes('--explain');
+  args = args.filter((a) => a !== '--explain');
   if (args.length !== 1 || (args[0].startsWith('-') && args[0] !== '-')) {
     process.stderr.write(USAGE);
     process.exitCode = 2;
@@ -65,7 +68,7 @@ function main(args) {
   }
   let lines;
   try {
-    lines = run(bytes.toString('utf8'), source);
+    lines = run(bytes.toString('utf8'), source, { explain });
   } catch (e) {
     if (!(e instanceof TurnstileError)) throw e;
     fail(e.message);

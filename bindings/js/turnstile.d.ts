@@ -49,7 +49,7 @@ export declare function decisionLine(index: number, event: Event, decision: Deci
  * `source` names the scenario in messages (default `<string>`). A scenario that can't be read
  * throws a {@link TurnstileError} whose `lines` are what `turnstile run` prints after `turnstile: `.
  */
-export declare function run(text: string, source?: string): string[];
+export declare function run(text: string, source?: string, options?: { explain?: boolean }): string[];
 
 /** RFC 3339 text (`2026-11-22T10:00:00Z`) or a Date as an instant: BigInt seconds since the epoch. */
 export declare function instant(value: string | Date): bigint;

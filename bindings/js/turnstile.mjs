@@ -119,13 +119,21 @@ export function decisionLine(index, event, decision) {
  * component loads its state and steps its events in order, each decision's effects applied before
  * the next event, and the formats component writes each line. A scenario
  * that can't be read throws a TurnstileError whose `lines` are what `turnstile run` prints after
- * `turnstile: `.
+ * `turnstile: `. With `{ explain: true }` (or `"explain": true` in the scenario) a denial's line
+ * carries its remedies, as `turnstile run --explain` prints it.
  */
-export function run(text, source = '<string>') {
-  const { state, events } = scenario.parse(text, source);
-  const org = engine.Org.load(state);
+export function run(text, source = '<string>', { explain = false } = {}) {
+  const parsed = scenario.parse(text, source);
+  const org = engine.Org.load(parsed.state);
   try {
-    return events.map((event, i) => decisionLine(i, event, org.step(event)));
+    return parsed.events.map((event, i) => {
+      const decision = org.step(event);
+      // A denial changes nothing: the remedies are asked of the state it was decided on.
+      if ((explain || parsed.explain) && !decision.allow) {
+        return scenario.renderExplained(i, event, decision, org.explain(event));
+      }
+      return decisionLine(i, event, decision);
+    });
   } finally {
     org[dispose]?.();
   }

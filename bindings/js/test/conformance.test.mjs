@@ -167,6 +167,7 @@ test('cli.mjs prints what the CLI prints', () => {
     return got;
   };
   same(['examples/licensing.json']);
+  assert.match(same(['--explain', 'examples/licensing.json']).stdout.toString(), /"remedies":\[\{/);
   same(['-'], readFileSync(join(ROOT, 'examples', 'calls.json')));
   assert.equal(same(['-'], BAD['no_such_date.json']).status, 2);
   same(['no/such.json']);
@@ -178,7 +179,7 @@ test('cli.mjs --help prints its usage', () => {
     const { status, stdout, stderr } = nodeCli([flag]);
     assert.equal(status, 0);
     assert.equal(stderr.length, 0);
-    assert.match(stdout.toString(), /^Usage: turnstile-policy SCENARIO\|-\n/);
+    assert.match(stdout.toString(), /^Usage: turnstile-policy \[--explain\] SCENARIO\|-\n/);
   }
   const { status, stderr } = nodeCli([]);
   assert.equal(status, 2);

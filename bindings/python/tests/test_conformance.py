@@ -127,6 +127,11 @@ class TheModuleIsTheCli(unittest.TestCase):
     def test_a_scenario_file(self):
         self.assertEqual(module("examples/licensing.json"), cli("run", "examples/licensing.json"))
 
+    def test_explained(self):
+        got = module("--explain", "examples/licensing.json")
+        self.assertEqual(got, cli("run", "--explain", "examples/licensing.json"))
+        self.assertIn(b'"remedies":[{', got[1])
+
     def test_standard_input(self):
         text = (ROOT / "examples" / "calls.json").read_bytes()
         self.assertEqual(module("-", stdin=text), cli("run", "-", stdin=text))

@@ -70,6 +70,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--formats", metavar="FILE",
                         help="the formats component file to use, which reads the scenario and writes the lines "
                              "(default: $TURNSTILE_FORMATS_WASM when set, else the one inside the package)")
+    parser.add_argument("--explain", action="store_true",
+                        help="add each denial's remedies to its line, as `turnstile run --explain` does")
     parser.add_argument("scenario", metavar="SCENARIO", help="the scenario file, or - for standard input")
     args = parser.parse_args(argv)
     source = "<stdin>" if args.scenario == "-" else args.scenario
@@ -77,7 +79,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     policy = Policy(load(PolicyComponent, args.policy, component_path),
                     load(FormatsComponent, args.formats, formats_path))
     try:
-        lines = policy.run(text, source)
+        lines = policy.run(text, source, explain=args.explain)
     except DiagnosticError as e:
         fail(str(e))
     except TurnstileError as e:

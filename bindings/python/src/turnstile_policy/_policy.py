@@ -77,19 +77,27 @@ class Policy:
         self.scenario = self.formats_component.scenario
         self.listing = self.formats_component.listing
 
-    def run(self, text: str, source: str = "<string>") -> List[str]:
+    def run(self, text: str, source: str = "<string>", explain: bool = False) -> List[str]:
         """A scenario's decision lines, exactly as `turnstile run` prints them (without newlines).
 
         The formats component reads the scenario (`source` names it in messages), the policy
         component loads its state and steps its events in order, each decision's effects
         applied before the next event, and the formats component writes each line. A
         scenario that can't be read raises `DiagnosticError`, whose `lines` (and `str()`) are
-        what `turnstile run` prints after `turnstile: `.
+        what `turnstile run` prints after `turnstile: `. With `explain` (or `"explain": true` in
+        the scenario) a denial's line carries its remedies, as `turnstile run --explain` prints it.
         """
         scenario = self.scenario.parse(text, source)
         with self.engine.Org.load(scenario.state) as org:
-            return [self.scenario.render_decision(i, event, org.step(event))
+            return [self._line(org, i, event, scenario.explain or explain)
                     for i, event in enumerate(scenario.events)]
+
+    def _line(self, org, index: int, event, explain: bool) -> str:
+        decision = org.step(event)
+        if explain and not decision.allow:
+            # A denial changes nothing: the remedies are asked of the state it was decided on.
+            return self.scenario.render_explained(index, event, decision, org.explain(event))
+        return self.scenario.render_decision(index, event, decision)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
