@@ -122,6 +122,7 @@ pub fn what_if(args: Args) -> Result<ExitCode> {
     if let Some(path) = &args.out_users {
         files::write_atomically(path, |w| answer.write_after_listing(w))?;
     }
+    let writing = std::time::Instant::now();
     let mut out = Stdout::new();
     match args.format {
         Format::Table => answer.write_table(out.writer())?,
@@ -133,6 +134,7 @@ pub fn what_if(args: Args) -> Result<ExitCode> {
         for (phase, t) in &answer.timings {
             note!("timing: {phase} {:.3} s", t.as_secs_f64());
         }
+        note!("timing: writing the report {:.3} s", writing.elapsed().as_secs_f64());
     }
     Ok(ExitCode::SUCCESS)
 }
