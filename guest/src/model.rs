@@ -13,6 +13,26 @@ pub use crate::exports::turnstile::policy::types::{
     UserFeatures, UserInstant, UserName, Scenario,
 };
 
+/// A `set_settings` change (O1) that changes nothing yet: callers set the
+/// fields they change (`SettingsChange { auto_free: Some(true), ..no_change() }`).
+pub fn no_change() -> SettingsChange {
+    SettingsChange {
+        trial: None,
+        standard_licenses: None,
+        inspections_licenses: None,
+        external_license: None,
+        inspections_enabled: None,
+        auto_assign: None,
+        auto_free: None,
+        temporary_days: None,
+        inactive_days: None,
+        max_active_users: None,
+        idle_logout_minutes: None,
+        home_country_code: None,
+        billing_day: None,
+    }
+}
+
 /// Seconds in a day and in a minute, for the day- and minute-valued settings.
 pub const DAY: Instant = 86_400;
 pub const MINUTE: Instant = 60;

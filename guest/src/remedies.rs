@@ -27,7 +27,7 @@ use crate::calendar::format_rfc3339;
 use crate::decision::Decision;
 use crate::engine::decide;
 use crate::model::{
-    self, AccountState, ActivityEvent, Code, DAY, EditUserEvent, Event, EventKind, FeatureSet, Features, GroupKind,
+    self, no_change, AccountState, ActivityEvent, Code, DAY, EditUserEvent, Event, EventKind, FeatureSet, Features, GroupKind,
     Instant, LicenseEvent, LicenseType, Named, PasswordEvent, SaveFeaturesEvent, SettingsChange, UserAction,
 };
 use crate::state::{Journal, State};
@@ -479,24 +479,4 @@ fn save(u: UserRef, says: String, features: Features) -> Fix {
 
 fn settings(says: String, change: SettingsChange) -> Fix {
     fix(says, vec![EventKind::SetSettings(change)])
-}
-
-/// A `set_settings` that changes nothing yet: the caller sets the settings
-/// it changes (one function, not one per change: a smaller component).
-fn no_change() -> SettingsChange {
-    SettingsChange {
-        trial: None,
-        standard_licenses: None,
-        inspections_licenses: None,
-        external_license: None,
-        inspections_enabled: None,
-        auto_assign: None,
-        auto_free: None,
-        temporary_days: None,
-        inactive_days: None,
-        max_active_users: None,
-        idle_logout_minutes: None,
-        home_country_code: None,
-        billing_day: None,
-    }
 }

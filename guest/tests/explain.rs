@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use turnstile_policy::Org;
 use turnstile_policy::calendar::parse_rfc3339;
 use turnstile_policy::model::{
-    AccountState, ActivityEvent, CallEvent, Channel, Code, CountryFilter, Direction, EditUserEvent, Event, EventKind,
+    no_change, AccountState, ActivityEvent, CallEvent, Channel, Code, CountryFilter, Direction, EditUserEvent, Event, EventKind,
     FeatureSet, Features, Group, GroupAction, GroupKind, LAST_INSTANT, LicenseEvent, LicenseType, Licenses, OrgState,
     PasswordEvent, SaveFeaturesEvent, Selector, Session, Settings, SettingsChange, SmsEvent, SyncEvent, User, UserAction,
 };
@@ -378,24 +378,6 @@ fn organisation(rng: &mut Rng) -> OrgState {
     settings.max_active_users = rng.chance(70).then(|| active + rng.below(2) as u32);
     let groups = vec![group("agents", GroupKind::Permission, &[]), group("admins", GroupKind::Permission, &["manage_users"])];
     OrgState { settings, users, groups, sessions }
-}
-
-fn no_change() -> SettingsChange {
-    SettingsChange {
-        trial: None,
-        standard_licenses: None,
-        inspections_licenses: None,
-        external_license: None,
-        inspections_enabled: None,
-        auto_assign: None,
-        auto_free: None,
-        temporary_days: None,
-        inactive_days: None,
-        max_active_users: None,
-        idle_logout_minutes: None,
-        home_country_code: None,
-        billing_day: None,
-    }
 }
 
 /// Any event with a time rule or a remedy, about the organisation's users.

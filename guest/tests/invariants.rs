@@ -15,7 +15,7 @@
 use proptest::prelude::*;
 use turnstile_policy::Org;
 use turnstile_policy::model::{
-    AccountState, ActivityEvent, AppToggleEvent, Assignment, CallEvent, Channel, Code, CountryFilter,
+    no_change, AccountState, ActivityEvent, AppToggleEvent, Assignment, CallEvent, Channel, Code, CountryFilter,
     CreateGroupEvent, CreateUserEvent, Direction, EditGroupEvent, EditUserEvent, Effect, Event, EventKind,
     FeatureSet, Features, Group, GroupAction, GroupKind, LicenseChange, LicenseEvent, LicenseType, Licenses,
     OrgState, PasswordEvent, SaveFeaturesEvent, Selector, Settings, SettingsChange, SmsEvent, SyncEvent, User,
@@ -133,25 +133,6 @@ fn event(rng: &mut Rng, users: usize, at: i64) -> Event {
 }
 
 /// A partial settings change (O1), sometimes out of range or below what is held.
-/// A settings change that changes nothing.
-fn no_change() -> SettingsChange {
-    SettingsChange {
-        trial: None,
-        standard_licenses: None,
-        inspections_licenses: None,
-        external_license: None,
-        inspections_enabled: None,
-        auto_assign: None,
-        auto_free: None,
-        temporary_days: None,
-        inactive_days: None,
-        max_active_users: None,
-        idle_logout_minutes: None,
-        home_country_code: None,
-        billing_day: None,
-    }
-}
-
 fn settings_change(rng: &mut Rng) -> SettingsChange {
     let mut c = no_change();
     match rng.below(8) {
