@@ -201,6 +201,67 @@ fn stamped_decisions_name_the_rules_that_decided_them() {
     }
 }
 
+/// `turnstile` with `args`, its compiled-code cache in `cache`.
+fn cached(cache: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_turnstile"))
+        .args(args)
+        .current_dir(root())
+        .env("TURNSTILE_CACHE_DIR", cache)
+        .env_remove("TURNSTILE_NO_CACHE")
+        .stdin(Stdio::null())
+        .output()
+        .expect("turnstile starts")
+}
+
+#[test]
+fn a_corrupt_or_stale_cache_entry_is_compiled_again_never_loaded() {
+    let cache = tempfile::tempdir().unwrap();
+    let args = ["run", "examples/licensing.json"];
+    let first = cached(cache.path(), &args);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(cache.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    assert_eq!(entries.len(), 2, "one entry per component (policy, formats): {entries:?}");
+    assert!(entries.iter().all(|e| e.extension().is_some_and(|x| x == "cwasm")));
+    let good: Vec<Vec<u8>> = entries.iter().map(|e| std::fs::read(e).unwrap()).collect();
+
+    // Each way an entry can be spoiled, done to both entries.
+    let spoil: [(&str, fn(&[u8]) -> Vec<u8>); 4] = [
+        ("a flipped byte in the compiled code", |b| {
+            let mut b = b.to_vec();
+            let last = b.len() - 1;
+            b[last] ^= 0xff;
+            b
+        }),
+        ("another layout's header", |b| {
+            let mut b = b.to_vec();
+            b[0] ^= 0xff;
+            b
+        }),
+        ("half the entry", |b| b[..b.len() / 2].to_vec()),
+        ("an empty file", |_| Vec::new()),
+    ];
+    for (what, spoiled) in spoil {
+        for (entry, good) in entries.iter().zip(&good) {
+            std::fs::write(entry, spoiled(good)).unwrap();
+        }
+        let out = cached(cache.path(), &args);
+        assert_eq!(out.status.code(), Some(0), "{what}: {}", text(&out.stderr));
+        assert_eq!(out.stdout, first.stdout, "{what}: decided as before");
+        for (entry, good) in entries.iter().zip(&good) {
+            assert!(std::fs::read(entry).unwrap() == *good, "{what}: {} is written again, whole", entry.display());
+        }
+    }
+
+    // --no-cache neither reads nor writes the cache.
+    for entry in &entries {
+        std::fs::remove_file(entry).unwrap();
+    }
+    let out = cached(cache.path(), &["run", "--no-cache", "examples/licensing.json"]);
+    assert_eq!(out.stdout, first.stdout);
+    assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0, "nothing written with --no-cache");
+}
+
 #[test]
 fn help_documents_exit_codes_with_an_example() {
     let out = turnstile(&["run", "--help"], None);
