@@ -15,7 +15,7 @@ use turnstile_policy::calendar::parse_rfc3339;
 use turnstile_policy::model::{
     no_change, AccountState, ActivityEvent, CallEvent, Channel, Code, CountryFilter, Direction, EditUserEvent, Event, EventKind,
     FeatureSet, Features, Group, GroupAction, GroupKind, LAST_INSTANT, LicenseEvent, LicenseType, Licenses, OrgState,
-    PasswordEvent, SaveFeaturesEvent, Selector, Session, Settings, SettingsChange, SmsEvent, SyncEvent, User, UserAction,
+    PasswordEvent, SaveFeaturesEvent, Selector, Session, Settings, SmsEvent, SyncEvent, User, UserAction,
 };
 use turnstile_policy::remedies::Remedy;
 
