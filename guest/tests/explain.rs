@@ -9,6 +9,9 @@
 
 use std::collections::BTreeMap;
 
+mod common;
+
+use common::draws::{Draws, Rng};
 use proptest::prelude::*;
 use turnstile_policy::Org;
 use turnstile_policy::calendar::parse_rfc3339;
@@ -273,48 +276,6 @@ fn an_allowed_event_or_a_denial_only_another_event_changes_has_no_remedy() {
 
 // ------------------------------------------------------------ property test
 
-/// Where the generators' choices come from, as in `tests/invariants.rs`:
-/// numbers recorded by proptest (and shrunk by it: an exhausted or zero
-/// draw is always the plainest choice, so a failure shrinks to a small
-/// organisation and few events), or a seeded xorshift64* stream for the
-/// test that measures coverage over many scenarios at once.
-enum Draws {
-    Recorded { values: Vec<u64>, next: usize },
-    Seeded(u64),
-}
-
-/// The generators' name for their source of choices.
-type Rng = Draws;
-
-impl Draws {
-    fn next(&mut self) -> u64 {
-        match self {
-            // Past the end, every choice is the plainest one.
-            Draws::Recorded { values, next } => {
-                let value = values.get(*next).copied().unwrap_or(0);
-                *next += 1;
-                value
-            }
-            Draws::Seeded(state) => {
-                *state ^= *state >> 12;
-                *state ^= *state << 25;
-                *state ^= *state >> 27;
-                state.wrapping_mul(0x2545_F491_4F6C_DD1D)
-            }
-        }
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    /// True `percent` times in a hundred; a zero draw says no.
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) >= 100 - percent
-    }
-    fn pick<T: Clone>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize].clone()
-    }
-}
-
 const START: i64 = 1_790_000_000; // 2026-09-21
 
 fn group(id: &str, kind: GroupKind, permissions: &[&str]) -> Group {
@@ -534,7 +495,7 @@ proptest! {
     /// for every denial works; a failure shrinks to a small organisation.
     #[test]
     fn every_remedy_works_and_every_valid_until_is_exact(values in draws()) {
-        let mut rng = Draws::Recorded { values, next: 0 };
+        let mut rng = Draws::recorded(values);
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             every_remedy_works(&mut rng, 30, &mut Tally::default())
         }));

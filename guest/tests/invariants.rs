@@ -12,6 +12,9 @@
 //! organisation and a short list of events, printed in the failure message.
 //! `PROPTEST_CASES=N` runs more cases than the defaults below.
 
+mod common;
+
+use common::draws::{Draws, Rng};
 use proptest::prelude::*;
 use turnstile_policy::Org;
 use turnstile_policy::model::{
@@ -21,47 +24,6 @@ use turnstile_policy::model::{
     OrgState, PasswordEvent, SaveFeaturesEvent, Selector, Settings, SettingsChange, SmsEvent, SyncEvent, User,
     UserAction, UserInstant,
 };
-
-/// Where the generators' choices come from: numbers recorded by proptest
-/// (and shrunk by it), or a seeded xorshift64* stream for the tests that
-/// measure coverage over many scenarios at once.
-enum Draws {
-    Recorded { values: Vec<u64>, next: usize },
-    Seeded(u64),
-}
-
-/// The generators' name for their source of choices.
-type Rng = Draws;
-
-impl Draws {
-    fn recorded(values: Vec<u64>) -> Draws {
-        Draws::Recorded { values, next: 0 }
-    }
-
-    fn next(&mut self) -> u64 {
-        match self {
-            // Past the end, every choice is the plainest one.
-            Draws::Recorded { values, next } => {
-                let value = values.get(*next).copied().unwrap_or(0);
-                *next += 1;
-                value
-            }
-            Draws::Seeded(state) => {
-                *state ^= *state >> 12;
-                *state ^= *state << 25;
-                *state ^= *state >> 27;
-                state.wrapping_mul(0x2545_F491_4F6C_DD1D)
-            }
-        }
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    /// True `percent` times in a hundred; a zero draw says no.
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) >= 100 - percent
-    }
-}
 
 /// The draws of one generated case: enough for an organisation and its events.
 fn draws() -> impl Strategy<Value = Vec<u64>> {

@@ -1,0 +1,3 @@
+//! Helpers shared by the guest's integration tests.
+
+pub mod draws;
