@@ -113,10 +113,15 @@ fn cli() -> Command {
 /// to; one that needed more fails. (The peak memory wait4 reports would
 /// include this test process's own, which the child shares until it execs.)
 fn within(mib: u64, args: &[&str]) -> Output {
+    cli_after(&format!("ulimit -d {}", mib << 10), args)
+}
+
+/// The CLI with `args`, started by a shell after `setup` (a `ulimit`, a `umask`).
+fn cli_after(setup: &str, args: &[&str]) -> Output {
     let mut command = Command::new("/bin/sh");
     command
         .arg("-c")
-        .arg(format!("ulimit -d {} && exec \"$@\"", mib << 10))
+        .arg(format!("{setup} && exec \"$@\""))
         .arg("sh")
         .arg(env!("CARGO_BIN_EXE_turnstile"))
         .args(args)
@@ -872,17 +877,7 @@ fn fifos_are_read_as_they_come() {
 
 /// The CLI under `umask`, as a shell would start it.
 fn cli_with_umask(umask: &str, args: &[&str]) -> Output {
-    let mut command = Command::new("/bin/sh");
-    command
-        .arg("-c")
-        .arg(format!("umask {umask} && exec \"$@\""))
-        .arg("sh")
-        .arg(env!("CARGO_BIN_EXE_turnstile"))
-        .args(args)
-        .current_dir(root())
-        .env("TURNSTILE_CACHE_DIR", cache_dir())
-        .stdin(Stdio::null());
-    output(&mut command)
+    cli_after(&format!("umask {umask}"), args)
 }
 
 fn mode(path: &Path) -> u32 {
